@@ -19,7 +19,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture(autouse=True)
 def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep every test away from the user's real perflab data folder and .env keys."""
+    """Keep every test away from the user's real perflab data folder and profile.
+
+    API keys are left alone on purpose: tests that talk to the real services run
+    when keys are set and skip, with the reason, when they are not.
+    """
     monkeypatch.setenv("PERFLAB_DATA_DIR", str(tmp_path_factory.mktemp("perflab-data")))
-    for key in ("OPENAI_API_KEY", "TAVILY_API_KEY", "SUPABASE_URL", "SUPABASE_KEY", "PERFLAB_PROFILE"):
-        monkeypatch.delenv(key, raising=False)
+    monkeypatch.delenv("PERFLAB_PROFILE", raising=False)
