@@ -270,9 +270,7 @@ class CircuitBreaker:
         self._on_success(generation)
         return result
 
-    async def acall(
-        self, fn: Callable[..., Awaitable[T]], /, *args: object, **kwargs: object
-    ) -> T:
+    async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: object, **kwargs: object) -> T:
         """Await ``fn(*args, **kwargs)`` through the breaker (see ``call``)."""
         generation = self._admit()
         try:

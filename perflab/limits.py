@@ -21,10 +21,13 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from perflab.clock import Clock, default_clock
 from perflab.errors import RateLimited, ServiceError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 __all__ = [
     "ConcurrencyLimiter",
@@ -32,10 +35,10 @@ __all__ = [
     "Retry",
     "RetryAttempt",
     "RetryStats",
+    "ScalerStats",
     "TokenBucket",
     "TokenBucketStats",
     "WorkerScaler",
-    "ScalerStats",
     "scale_workers",
 ]
 
@@ -100,8 +103,7 @@ class ConcurrencyLimiter:
     def _take(self) -> None:
         self._in_flight += 1
         self._entered += 1
-        if self._in_flight > self._max_in_flight:
-            self._max_in_flight = self._in_flight
+        self._max_in_flight = max(self._max_in_flight, self._in_flight)
 
     def _discard(self, fut: asyncio.Future[None]) -> None:
         try:
@@ -120,19 +122,27 @@ class ConcurrencyLimiter:
             raise RuntimeError("release() called more times than acquire()")
         self._in_flight -= 1
 
-    async def __aenter__(self) -> ConcurrencyLimiter:
+    async def __aenter__(self) -> Self:
         await self.acquire()
         return self
 
     async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.release()
 
     def stats(self) -> LimiterStats:
         """A snapshot of the counters."""
         return LimiterStats(
-            self.limit, self._in_flight, self._max_in_flight, self._entered, self._waits, len(self._waiters)
+            self.limit,
+            self._in_flight,
+            self._max_in_flight,
+            self._entered,
+            self._waits,
+            len(self._waiters),
         )
 
     def __repr__(self) -> str:
@@ -194,7 +204,9 @@ class TokenBucket:
 
     def _check(self, tokens: float) -> None:
         if not 0 < tokens <= self.burst:
-            raise ValueError(f"tokens ({tokens}) must be > 0 and <= burst ({self.burst}), or it can never be granted")
+            raise ValueError(
+                f"tokens ({tokens}) must be > 0 and <= burst ({self.burst}), or it can never be granted"
+            )
 
     def _take(self, tokens: float) -> bool:
         self._refill()
@@ -245,7 +257,14 @@ class TokenBucket:
     def stats(self) -> TokenBucketStats:
         """A snapshot of the counters."""
         return TokenBucketStats(
-            self.rate, self.burst, self.tokens, self._admitted, self._granted, self._refused, self._waits, self._waited
+            self.rate,
+            self.burst,
+            self.tokens,
+            self._admitted,
+            self._granted,
+            self._refused,
+            self._waits,
+            self._waited,
         )
 
     def __repr__(self) -> str:
@@ -324,7 +343,9 @@ class Retry:
         if attempts < 1:
             raise ValueError(f"attempts ({attempts}) must be >= 1 (1 means no retries)")
         if wait_initial < 0 or wait_max < 0:
-            raise ValueError(f"wait_initial ({wait_initial}) and wait_max ({wait_max}) must be >= 0")
+            raise ValueError(
+                f"wait_initial ({wait_initial}) and wait_max ({wait_max}) must be >= 0"
+            )
         if multiplier < 1:
             raise ValueError(f"multiplier ({multiplier}) must be >= 1")
         self.attempts = attempts
@@ -335,7 +356,9 @@ class Retry:
         self._clock = default_clock(clock)
         self._rng = rng if rng is not None else random.Random()
         advance = getattr(self._clock, "advance", None)
-        self._sleep: Callable[[float], None] = sleep or (advance if callable(advance) else time.sleep)
+        self._sleep: Callable[[float], None] = sleep or (
+            advance if callable(advance) else time.sleep
+        )
         self.attempts_log: deque[RetryAttempt] = deque(maxlen=history)
         self._calls = self._tries = self._successes = self._gave_up = 0
         self._waited = 0.0
@@ -364,7 +387,9 @@ class Retry:
             self._gave_up += 1
             return None
         wait = self.delay(n, exc)
-        self.attempts_log.append(RetryAttempt(call, n + 1, f"{type(exc).__name__}: {exc}", wait, self._clock.now()))
+        self.attempts_log.append(
+            RetryAttempt(call, n + 1, f"{type(exc).__name__}: {exc}", wait, self._clock.now())
+        )
         self._waited += wait
         return wait
 
@@ -407,7 +432,12 @@ class Retry:
     def stats(self) -> RetryStats:
         """A snapshot of the counters."""
         return RetryStats(
-            self._calls, self._tries, self._tries - self._calls, self._successes, self._gave_up, self._waited
+            self._calls,
+            self._tries,
+            self._tries - self._calls,
+            self._successes,
+            self._gave_up,
+            self._waited,
         )
 
     def __repr__(self) -> str:
@@ -418,8 +448,15 @@ class Retry:
 
 
 # -- scaling ---------------------------------------------------------------------
-def scale_workers(workers: int, load: float, *, max_workers: int, min_workers: int = 1,
-                  low: float = 50.0, high: float = 80.0) -> int:
+def scale_workers(
+    workers: int,
+    load: float,
+    *,
+    max_workers: int,
+    min_workers: int = 1,
+    low: float = 50.0,
+    high: float = 80.0,
+) -> int:
     """The guide's load rule: below ``low`` % add a worker, above ``high`` % remove one.
 
     >>> scale_workers(3, 30.0, max_workers=8), scale_workers(3, 95.0, max_workers=8)
@@ -477,7 +514,9 @@ class WorkerScaler:
         workers: int | None = None,
     ) -> None:
         if not 1 <= min_workers <= max_workers:
-            raise ValueError(f"need 1 <= min_workers ({min_workers}) <= max_workers ({max_workers})")
+            raise ValueError(
+                f"need 1 <= min_workers ({min_workers}) <= max_workers ({max_workers})"
+            )
         if not low <= high:
             raise ValueError(f"low ({low}) must be <= high ({high})")
         start = min_workers if workers is None else workers
@@ -495,8 +534,14 @@ class WorkerScaler:
         value = self._read_load() if load is None else load
         if math.isnan(value):
             raise ValueError("load reading is NaN")
-        new = scale_workers(self.workers, value, max_workers=self.max_workers,
-                            min_workers=self.min_workers, low=self.low, high=self.high)
+        new = scale_workers(
+            self.workers,
+            value,
+            max_workers=self.max_workers,
+            min_workers=self.min_workers,
+            low=self.low,
+            high=self.high,
+        )
         self._steps += 1
         self._ups += new > self.workers
         self._downs += new < self.workers

@@ -29,7 +29,9 @@ class _VirtualSelector(selectors.DefaultSelector):
         events = super().select(0)
         if not events:
             if timeout is None:
-                raise RuntimeError("virtual-time loop deadlocked: nothing ready and no timer pending")
+                raise RuntimeError(
+                    "virtual-time loop deadlocked: nothing ready and no timer pending"
+                )
             self.now += max(0.0, timeout)
         return events
 

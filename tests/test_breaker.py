@@ -134,7 +134,9 @@ def test_listeners_hear_every_change(clock: FakeClock) -> None:
 
 def test_half_open_limits_trial_calls(clock: FakeClock) -> None:
     """Only half_open_max_calls trials run at once; others are refused meanwhile."""
-    breaker = CircuitBreaker(failure_threshold=1, recovery_timeout=1, half_open_max_calls=2, clock=clock)
+    breaker = CircuitBreaker(
+        failure_threshold=1, recovery_timeout=1, half_open_max_calls=2, clock=clock
+    )
     trip(breaker, 1)
     clock.advance(1)
     gates = [Gate(), Gate()]
@@ -162,7 +164,9 @@ def test_failure_predicate_decides_what_counts(clock: FakeClock) -> None:
         breaker.call(lambda: {}["x"])
     assert breaker.state is BreakerState.CLOSED
     assert breaker.stats().ignored == 1
-    by_predicate = CircuitBreaker(failure_threshold=1, failure_on=lambda e: "fatal" in str(e), clock=clock)
+    by_predicate = CircuitBreaker(
+        failure_threshold=1, failure_on=lambda e: "fatal" in str(e), clock=clock
+    )
     with pytest.raises(Boom):
         by_predicate.call(fail)
     assert by_predicate.state is BreakerState.CLOSED

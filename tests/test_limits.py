@@ -140,7 +140,9 @@ def test_bucket_waiters_are_served_in_order_and_block_polling() -> None:
     assert run(main()) == [(0, 0.0), (1, 1.0), (2, 2.0), (3, 3.0)]
 
 
-@pytest.mark.parametrize(("rate", "burst", "message"), [(0, 1, "rate"), (1, 0, "burst"), (-1, 1, "rate")])
+@pytest.mark.parametrize(
+    ("rate", "burst", "message"), [(0, 1, "rate"), (1, 0, "burst"), (-1, 1, "rate")]
+)
 def test_bucket_rejects_bad_arguments(rate: float, burst: float, message: str) -> None:
     """A rate or burst that is not positive is refused."""
     with pytest.raises(ValueError, match=message):
@@ -265,7 +267,11 @@ def test_retry_acall_waits_on_the_clock() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "message"),
-    [({"attempts": 0}, "attempts"), ({"wait_initial": -1}, "wait_initial"), ({"multiplier": 0.5}, "multiplier")],
+    [
+        ({"attempts": 0}, "attempts"),
+        ({"wait_initial": -1}, "wait_initial"),
+        ({"multiplier": 0.5}, "multiplier"),
+    ],
 )
 def test_retry_rejects_bad_arguments(kwargs: dict[str, Any], message: str) -> None:
     """Impossible retry settings are refused with a message naming them."""
@@ -291,12 +297,24 @@ def test_scaler_reads_injected_load() -> None:
     scaler = WorkerScaler(min_workers=1, max_workers=3, read_load=lambda: next(readings))
     assert [scaler.step() for _ in range(4)] == [2, 3, 2, 2]
     stats = scaler.stats()
-    assert (stats.workers, stats.steps, stats.ups, stats.downs, stats.last_load) == (2, 4, 2, 1, 60.0)
+    assert (stats.workers, stats.steps, stats.ups, stats.downs, stats.last_load) == (
+        2,
+        4,
+        2,
+        1,
+        60.0,
+    )
     assert repr(scaler) == "<WorkerScaler [workers 2 in 1..3]>"
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"min_workers": 0}, {"min_workers": 5, "max_workers": 2}, {"low": 90, "high": 80}, {"workers": 99}]
+    "kwargs",
+    [
+        {"min_workers": 0},
+        {"min_workers": 5, "max_workers": 2},
+        {"low": 90, "high": 80},
+        {"workers": 99},
+    ],
 )
 def test_scaler_rejects_bad_arguments(kwargs: dict[str, Any]) -> None:
     """Inconsistent bounds are refused."""
