@@ -7,6 +7,7 @@ is one, the fix. Every class shows as ``perflab.X`` in tracebacks.
 from __future__ import annotations
 
 __all__ = [
+    "BackendUnavailable",
     "CacheFileError",
     "CircuitOpen",
     "ConfigError",
@@ -83,6 +84,13 @@ class SimulationError(PerflabError, ValueError):
     """A simulation was asked for something impossible (bad rate, unknown profile...)."""
 
 
+class BackendUnavailable(PerflabError):
+    """A real backend cannot be used here (no server running, no wheel for this Python).
+
+    The message says what is missing and what to set instead (usually DATABASE_URL).
+    """
+
+
 class GradingError(PerflabError):
     """The grader could not run at all (no kernel, not a notebook)."""
 
@@ -98,6 +106,7 @@ for _cls in (
     CacheFileError,
     SimulationError,
     GradingError,
+    BackendUnavailable,
 ):
     _cls.__module__ = "perflab"
 del _cls
