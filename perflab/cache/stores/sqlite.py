@@ -1,0 +1,388 @@
+"""``SQLiteStore``: cache entries in one SQLite file, searched from a numpy matrix.
+
+The file is the truth; a ``VectorIndex`` (one float32 matrix per namespace) is kept in
+step with it, so a lookup is one matrix-vector product rather than a scan of blobs.
+Every write is one transaction (``BEGIN IMMEDIATE`` ... ``COMMIT``) and the matrix
+changes only after the commit succeeds, so a failed write leaves file and matrix as
+they were. The file runs in WAL mode: readers in other processes (``perflab cache
+stats``) never block a writer. When another process commits (``PRAGMA data_version``
+moves), the matrix is rebuilt from the file before the next search.
+
+Opening refuses, with ``CacheFileError`` and without writing a byte, a file that is
+not SQLite, is corrupted, is someone else's database, or has a newer schema.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+
+from perflab.cache._store import Entry, FloatArray, Neighbour, NewEntry, VectorIndex, check_entries
+from perflab.errors import CacheFileError
+
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
+
+SCHEMA_VERSION = 1
+APPLICATION_ID = 0x70666C62  # b"pflb": `PRAGMA application_id` marks the file as ours
+_APP = "perflab-cache"
+_HEADER = b"SQLite format 3\x00"
+_SCHEMA = (
+    "CREATE TABLE perflab_schema (app TEXT PRIMARY KEY, version INTEGER NOT NULL)",
+    """CREATE TABLE entries (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        namespace TEXT NOT NULL,
+        query TEXT NOT NULL,
+        dim INTEGER NOT NULL,
+        vector BLOB NOT NULL,          -- little-endian float32, unit length
+        value TEXT NOT NULL,
+        intent TEXT,
+        created_at REAL NOT NULL,      -- seconds on the cache's clock
+        expires_at REAL NOT NULL
+    )""",
+    "CREATE INDEX entries_namespace_expires ON entries (namespace, expires_at)",
+    "CREATE INDEX entries_expires ON entries (expires_at)",
+    """CREATE TABLE counters (
+        namespace TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,
+        PRIMARY KEY (namespace, name)
+    )""",
+)
+_FIX = "it was left untouched; move it away or point PERFLAB_CACHE_PATH at another file"
+
+
+def inspect_cache_file(path: Path) -> bool:
+    """Check, read-only, that ``path`` can be opened as a cache; return ``True`` if it is new.
+
+    New means missing, empty (0 bytes) or a SQLite database with no tables.
+
+    Raises:
+        CacheFileError: not SQLite, corrupted, foreign, or a newer schema.
+    """
+    if not path.exists():
+        return True
+    if path.is_dir():
+        raise CacheFileError(f"{path} is a directory, not a cache file; {_FIX}")
+    with path.open("rb") as f:
+        head = f.read(len(_HEADER))
+    if not head:
+        return True
+    if head != _HEADER:
+        raise CacheFileError(f"{path} is not a perflab cache (not a SQLite database); {_FIX}")
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            version = None
+            if "perflab_schema" in tables:
+                row = conn.execute("SELECT version FROM perflab_schema WHERE app = ?", (_APP,)).fetchone()
+                version = row[0] if row else None
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise CacheFileError(f"{path} is corrupted ({exc}); {_FIX}") from exc
+    if not tables and app_id in (0, APPLICATION_ID):
+        return True
+    if app_id != APPLICATION_ID or version is None:
+        listed = ", ".join(sorted(tables)) or "none"
+        raise CacheFileError(f"{path} is a SQLite database but not a perflab cache (tables: {listed}); {_FIX}")
+    if version != SCHEMA_VERSION:
+        newer = "a newer perflab (upgrade perflab)" if version > SCHEMA_VERSION else "an unknown perflab"
+        raise CacheFileError(
+            f"{path} has cache schema version {version}, written by {newer}; "
+            f"this perflab reads version {SCHEMA_VERSION}; {_FIX}"
+        )
+    return False
+
+
+class SQLiteStore:
+    """A ``VectorStore`` in a SQLite file (WAL), with an in-memory matrix for search.
+
+    Args:
+        path: the cache file; created (with its folder) if missing.
+        counter_flush_every: lookups' counter updates are buffered and written after
+            this many ``incr`` calls (and on any other write, ``counters()`` and
+            ``close()``); 1 writes every time. A crash loses at most that many.
+        timeout: seconds to wait for another process's write lock.
+
+    Raises:
+        CacheFileError: the file exists and is not a usable perflab cache.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, counter_flush_every: int = 1, timeout: float = 5.0) -> None:
+        if counter_flush_every < 1:
+            raise ValueError(f"counter_flush_every ({counter_flush_every}) must be >= 1")
+        self.path = Path(path).expanduser()
+        is_new = inspect_cache_file(self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._flush_every = counter_flush_every
+        self._pending: dict[tuple[str, str], int] = {}
+        self._pending_calls = 0
+        self._lock = threading.RLock()
+        # Built on first search/add, so `perflab cache stats` on a big file stays instant.
+        self._index: VectorIndex | None = None
+        self._data_version = -1
+        self._conn: sqlite3.Connection | None = sqlite3.connect(
+            str(self.path), isolation_level=None, timeout=timeout, check_same_thread=False
+        )
+        try:
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
+            if is_new:
+                with self._write() as conn:
+                    for statement in _SCHEMA:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO perflab_schema VALUES (?, ?)", (_APP, SCHEMA_VERSION))
+                    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            self._db.execute("SELECT COUNT(*) FROM entries").fetchone()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            self._conn = None
+            raise CacheFileError(f"{self.path} could not be read as a cache ({exc}); {_FIX}") from exc
+
+    @property
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise RuntimeError(f"this SQLiteStore ({self.path}) is closed")
+        return self._conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One transaction: commit if the block succeeds, roll back if it raises."""
+        conn = self._db
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            self._flush_counters(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _loaded(self) -> VectorIndex:
+        """The matrix, (re)built from the file if it is missing or another process wrote."""
+        self._sync()
+        if self._index is None:
+            self._index = self._reload()
+        return self._index
+
+    def _reload(self) -> VectorIndex:
+        """Read every vector from the file into a fresh index."""
+        conn = self._db
+        self._data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        index = VectorIndex()
+        rows = conn.execute("SELECT namespace, id, vector, expires_at FROM entries ORDER BY namespace, id")
+        batch: list[tuple[str, int, bytes, float]] = []
+        for row in [*rows, None]:
+            if batch and (row is None or row[0] != batch[0][0]):
+                matrix = np.frombuffer(b"".join(r[2] for r in batch), dtype="<f4").reshape(len(batch), -1)
+                index.add(batch[0][0], [r[1] for r in batch], matrix.astype(np.float32), [r[3] for r in batch])
+                batch = []
+            if row is not None:
+                batch.append(row)
+        return index
+
+    def _sync(self) -> None:
+        """Drop the matrix if another connection committed since we last looked."""
+        if self._index is not None:
+            version = self._db.execute("PRAGMA data_version").fetchone()[0]
+            if version != self._data_version:
+                self._index = None
+
+    def add(
+        self,
+        namespace: str,
+        query: str,
+        vector: FloatArray,
+        value: str,
+        *,
+        intent: str | None = None,
+        created_at: float,
+        expires_at: float,
+    ) -> int:
+        """Store one entry and return its id."""
+        return self.add_many(namespace, [NewEntry(query, vector, value, intent, created_at, expires_at)])[0]
+
+    def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
+        """Store entries in one transaction: all of them, or (on any error) none."""
+        with self._lock:
+            index = self._loaded()
+            check_entries(entries)
+            matrix = index.check(namespace, [e.vector for e in entries])
+            ids: list[int] = []
+            with self._write() as conn:
+                for entry, row in zip(entries, matrix):
+                    cursor = conn.execute(
+                        "INSERT INTO entries (namespace, query, dim, vector, value, intent, created_at, expires_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (namespace, entry.query, row.shape[0], row.astype("<f4").tobytes(), entry.value,
+                         entry.intent, float(entry.created_at), float(entry.expires_at)),
+                    )
+                    ids.append(int(cursor.lastrowid or 0))
+            index.add(namespace, ids, matrix, [float(e.expires_at) for e in entries])
+            return ids
+
+    def search(
+        self, namespace: str, vector: FloatArray, k: int = 1, *, now: float | None = None
+    ) -> list[Neighbour]:
+        """Return up to ``k`` nearest entries, best first; the value column is never read."""
+        with self._lock:
+            found = self._loaded().search(namespace, vector, k, now=now)
+            if not found:
+                return []
+            marks = ",".join("?" * len(found))
+            rows = self._db.execute(
+                f"SELECT id, query, intent, created_at, expires_at FROM entries WHERE id IN ({marks})",
+                [entry_id for entry_id, _ in found],
+            ).fetchall()
+            meta = {r[0]: r for r in rows}
+            return [
+                Neighbour(i, s, meta[i][1], meta[i][2], meta[i][3], meta[i][4]) for i, s in found if i in meta
+            ]
+
+    def get(self, entry_id: int) -> Entry | None:
+        """Return the entry with its value, or ``None``."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, namespace, query, vector, value, intent, created_at, expires_at"
+                " FROM entries WHERE id = ?",
+                (entry_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        vector = np.frombuffer(row[3], dtype="<f4").astype(np.float32)
+        return Entry(row[0], row[1], row[2], vector, row[4], row[5], row[6], row[7])
+
+    def touch(self, entry_id: int, expires_at: float) -> bool:
+        """Set an entry's expiry; ``False`` if it is gone."""
+        with self._lock:
+            self._sync()
+            with self._write() as conn:
+                changed = conn.execute(
+                    "UPDATE entries SET expires_at = ? WHERE id = ?", (float(expires_at), entry_id)
+                ).rowcount
+            if changed and self._index is not None:
+                self._index.set_expiry(entry_id, float(expires_at))
+            return bool(changed)
+
+    def delete_expired(self, now: float) -> int:
+        """Delete entries stale at ``now``; return how many."""
+        with self._lock:
+            self._sync()
+            with self._write() as conn:
+                gone = [r[0] for r in conn.execute("DELETE FROM entries WHERE expires_at <= ? RETURNING id", (now,))]
+            for entry_id in gone:
+                if self._index is not None:
+                    self._index.remove(entry_id)
+            return len(gone)
+
+    def clear(self, namespace: str | None = None) -> int:
+        """Delete a namespace's entries (all when ``None``); return how many."""
+        with self._lock:
+            self._sync()
+            with self._write() as conn:
+                if namespace is None:
+                    gone = conn.execute("DELETE FROM entries").rowcount
+                else:
+                    gone = conn.execute("DELETE FROM entries WHERE namespace = ?", (namespace,)).rowcount
+            if self._index is not None:
+                self._index.clear(namespace)
+            return int(gone)
+
+    def _scalar(self, sql: str, params: Sequence[object] = ()) -> int:
+        with self._lock:
+            return int(self._db.execute(sql, params).fetchone()[0])
+
+    def count(self, namespace: str | None = None) -> int:
+        """Number of entries in ``namespace`` (all when ``None``)."""
+        if namespace is None:
+            return self._scalar("SELECT COUNT(*) FROM entries")
+        return self._scalar("SELECT COUNT(*) FROM entries WHERE namespace = ?", (namespace,))
+
+    def count_stale(self, now: float, namespace: str | None = None) -> int:
+        """Number of entries stale at ``now``."""
+        if namespace is None:
+            return self._scalar("SELECT COUNT(*) FROM entries WHERE expires_at <= ?", (now,))
+        return self._scalar(
+            "SELECT COUNT(*) FROM entries WHERE namespace = ? AND expires_at <= ?", (namespace, now)
+        )
+
+    def namespaces(self) -> dict[str, int]:
+        """Entry count per namespace."""
+        with self._lock:
+            rows = self._db.execute("SELECT namespace, COUNT(*) FROM entries GROUP BY namespace")
+            return {r[0]: int(r[1]) for r in rows}
+
+    def size_bytes(self) -> int:
+        """Bytes on disk: the file plus its write-ahead log."""
+        wal = self.path.with_name(self.path.name + "-wal")
+        return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
+
+    def _flush_counters(self, conn: sqlite3.Connection) -> None:
+        if self._pending:
+            conn.executemany(
+                "INSERT INTO counters (namespace, name, value) VALUES (?, ?, ?)"
+                " ON CONFLICT (namespace, name) DO UPDATE SET value = value + excluded.value",
+                [(ns, name, n) for (ns, name), n in self._pending.items()],
+            )
+            self._pending.clear()
+            self._pending_calls = 0
+
+    def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
+        """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
+        with self._lock:
+            for name, n in deltas.items():
+                key = (namespace, name)
+                self._pending[key] = self._pending.get(key, 0) + n
+            self._pending_calls += 1
+            if self._pending_calls >= self._flush_every:
+                with self._write():
+                    pass  # _write flushes the buffer inside the transaction
+
+    def counters(self, namespace: str) -> dict[str, int]:
+        """The namespace's counters, pending increments included."""
+        with self._lock:
+            if self._pending:
+                with self._write():
+                    pass
+            rows = self._db.execute("SELECT name, value FROM counters WHERE namespace = ?", (namespace,))
+            return {r[0]: int(r[1]) for r in rows}
+
+    def reset_counters(self, namespace: str | None = None) -> None:
+        """Zero the counters of ``namespace`` (all when ``None``)."""
+        with self._lock:
+            self._pending = {k: v for k, v in self._pending.items() if namespace is not None and k[0] != namespace}
+            with self._write() as conn:
+                if namespace is None:
+                    conn.execute("DELETE FROM counters")
+                else:
+                    conn.execute("DELETE FROM counters WHERE namespace = ?", (namespace,))
+
+    def close(self) -> None:
+        """Write pending counters and close the file (idempotent)."""
+        with self._lock:
+            if self._conn is None:
+                return
+            if self._pending:
+                with self._write():
+                    pass
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SQLiteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._conn is None:
+            return f"<SQLiteStore {self.path} [closed]>"
+        return f"<SQLiteStore {self.path} [entries {self.count()}]>"
