@@ -1,0 +1,190 @@
+"""Executes one notebook with papermill; run as a subprocess by the runner.
+
+``python -m perflab.grading._worker SPEC.json`` reads the run's spec, executes the
+notebook and writes ``result.json`` next to the spec. Being a separate process is the
+point: the runner can kill it (and the kernel it started) when the whole-run cap is hit,
+whatever the learner's code does.
+
+The engine differs from papermill's stock one in four ways, each for a known trap:
+errors don't stop the run (every exercise gets graded); a cell over its timeout is
+interrupted (KeyboardInterrupt) so later cells still run, and given up on if the
+interrupt is ignored; a dead kernel is recorded in the notebook metadata (papermill
+only raises, and its saved notebook shows no error anywhere); and output past a byte
+cap is dropped, except check records.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from perflab.grading.checks import MIME_TYPE
+
+RUN_KEY = "perflab_run"
+
+
+def _make_engine() -> Any:
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+    from nbclient.util import ensure_async
+    from nbformat import NotebookNode
+    from nbformat.v4 import new_output
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine
+    from papermill.utils import merge_kwargs, remove_args
+
+    class Client(PapermillNotebookClient):  # type: ignore[misc]
+        def __init__(self, nb_man: Any, output_cap: int, interrupt_grace: float,
+                     pid_file: str, **kw: Any) -> None:
+            super().__init__(nb_man, **kw)
+            self.pid_file = pid_file
+            self.output_cap = output_cap
+            self.interrupt_grace = interrupt_grace
+            self.output_bytes = 0
+            self.records = 0
+            self.interrupted_at: dict[int, float] = {}
+            self.current = -1
+
+        def _run_info(self) -> dict[str, Any]:
+            info: dict[str, Any] = self.nb.metadata.setdefault(RUN_KEY, {})
+            return info
+
+        def execute(self, **kwargs: Any) -> Any:
+            self.reset_execution_trackers()
+            with self.setup_kernel(**kwargs):
+                self.papermill_execute_cells()
+            return self.nb
+
+        def papermill_execute_cells(self) -> None:
+            self._run_info()["started"] = True
+            pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
+            if pid is not None:  # so the runner can kill the kernel's process group too
+                Path(self.pid_file).write_text(str(pid), encoding="utf-8")
+            for index, cell in enumerate(self.nb.cells):
+                self.current = index
+                marks = cell.metadata.setdefault(RUN_KEY, {})
+                marks["started"] = True
+                try:
+                    self.nb_man.cell_start(cell, index)
+                    self.execute_cell(cell, index)
+                    marks["done"] = True
+                except CellExecutionError as exc:
+                    marks["done"] = True
+                    self.nb_man.cell_exception(cell, cell_index=index, exception=exc)
+                except CellTimeoutError:
+                    self._run_info()["stuck_at"] = index
+                    break
+                except DeadKernelError:
+                    self._run_info()["died_at"] = index
+                    break
+                finally:
+                    self.nb_man.cell_complete(self.nb.cells[index], cell_index=index)
+            self._run_info()["finished"] = True
+            self.nb_man.save()
+
+        async def _async_handle_timeout(self, timeout: int,
+                                        cell: NotebookNode | None = None) -> None:
+            now = time.monotonic()
+            first = self.interrupted_at.setdefault(self.current, now)
+            if first == now and cell is not None:
+                cell.metadata.setdefault(RUN_KEY, {})["timed_out"] = timeout
+                assert self.km is not None
+                await ensure_async(self.km.interrupt_kernel())
+                return None
+            if now - first > self.interrupt_grace:
+                raise CellTimeoutError.error_from_timeout_and_cell(
+                    "Cell execution timed out", timeout, cell)
+            await asyncio.sleep(0.05)
+            return None
+
+        def output(self, outs: list[NotebookNode], msg: dict[str, Any],
+                   display_id: str | None, cell_index: int) -> NotebookNode | None:
+            content = msg.get("content", {})
+            data = content.get("data") or {}
+            if MIME_TYPE in data and self.records < 10_000:
+                self.records += 1
+                return super().output(outs, msg, display_id, cell_index)
+            size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values())
+            size += len(str(content.get("traceback", "")))
+            self.output_bytes += size
+            if self.output_bytes <= self.output_cap:
+                return super().output(outs, msg, display_id, cell_index)
+            cell = self.nb.cells[cell_index]
+            marks = cell.metadata.setdefault(RUN_KEY, {})
+            if not marks.get("output_capped"):
+                marks["output_capped"] = True
+                outs.append(new_output("stream", name="stderr", text=(
+                    f"[perflab check: output passed the {self.output_cap // 1_000_000} MB cap; "
+                    "the rest was dropped]\n")))
+            return None
+
+    class Engine(NBClientEngine):  # type: ignore[misc]
+        @classmethod
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
+                                     stdout_file: Any = None, stderr_file: Any = None,
+                                     start_timeout: int = 60, execution_timeout: Any = None,
+                                     **kwargs: Any) -> Any:
+            kwargs = remove_args(["input_path"], **kwargs)
+            safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
+            final_kwargs = merge_kwargs(
+                safe_kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log_output=False, stdout_file=None, stderr_file=None)
+            return Client(nb_man, **final_kwargs).execute()
+
+    return Engine
+
+
+def run(spec: dict[str, Any]) -> dict[str, Any]:
+    """Execute the notebook the spec names; return what happened (never raises)."""
+    try:
+        import papermill
+        import papermill.execute
+        from papermill.engines import papermill_engines
+    except ImportError as exc:
+        return {"outcome": "no-papermill", "message": str(exc)}
+    # papermill would add an error banner cell and raise when a cell failed: the grader
+    # reads errors from the cells itself, and cell numbers must stay the learner's.
+    papermill.execute.raise_for_execution_errors = lambda nb, output_path: None
+    papermill_engines.register("perflab", _make_engine())
+    try:
+        papermill.execute_notebook(
+            spec["input"], spec["output"], parameters=spec["parameters"],
+            engine_name="perflab", kernel_name=spec["kernel_name"], language="python",
+            cwd=spec["cwd"], progress_bar=False, log_output=False,
+            start_timeout=spec.get("start_timeout", 60), execution_timeout=spec["timeout"],
+            allow_errors=True, output_cap=spec["output_cap"],
+            interrupt_grace=spec.get("interrupt_grace", 5.0), pid_file=spec["pid_file"],
+            autosave_cell_every=2,
+        )
+    except Exception as exc:  # kernel could not start, or something we did not foresee
+        name = type(exc).__name__
+        started = Path(spec["output"]).exists() and _started(spec["output"])
+        return {"outcome": "ran" if started else "no-kernel", "error": name,
+                "message": f"{name}: {exc}"[:2000],
+                "traceback": traceback.format_exc()[-4000:]}
+    return {"outcome": "ran"}
+
+
+def _started(path: str) -> bool:
+    try:
+        nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return bool(nb.get("metadata", {}).get(RUN_KEY, {}).get("started"))
+
+
+def main(argv: list[str]) -> int:
+    """Entry point: ``python -m perflab.grading._worker SPEC.json``."""
+    spec_path = Path(argv[0])
+    spec = json.loads(spec_path.read_text(encoding="utf-8"))
+    result = run(spec)
+    (spec_path.parent / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,206 @@
+"""Grading results, and the same results as a table, JSON, CSV and JUnit XML."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from xml.etree import ElementTree as ET
+
+__all__ = [
+    "NOTEBOOK_ROW",
+    "ExerciseResult",
+    "NotebookReport",
+    "Status",
+    "exit_code",
+    "format_table",
+    "to_csv",
+    "to_json",
+    "to_junit",
+]
+
+NOTEBOOK_ROW = "(notebook)"
+"""The exercise column of a row about the notebook as a whole."""
+
+
+class Status(str, Enum):
+    """The verdict on one exercise (or, for notebook rows, on the notebook)."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    NOT_RUN = "not run"
+    MISSING = "missing"
+    TAMPERED = "tampered"
+    WARNING = "warning"
+    UNGRADED = "ungraded"
+
+    @property
+    def is_ok(self) -> bool:
+        """True for verdicts that don't fail a notebook (passed, warning)."""
+        return self in (Status.PASSED, Status.WARNING)
+
+
+@dataclass(frozen=True)
+class ExerciseResult:
+    """The verdict on one exercise of one notebook.
+
+    Attributes:
+        exercise: the exercise id, or ``NOTEBOOK_ROW`` for a note on the whole notebook.
+        status: the verdict.
+        feedback: what was checked, what came and a hint; never the expected value.
+        cell: the 1-based cell number (in the learner's notebook) the verdict is about.
+        seed: the seed of the run the feedback comes from, when it depends on one.
+    """
+
+    exercise: str
+    status: Status
+    feedback: str
+    cell: int | None = None
+    seed: int | None = None
+
+
+@dataclass(frozen=True)
+class NotebookReport:
+    """Every verdict on one notebook, over all the seeds it was run with.
+
+    Attributes:
+        path: the notebook's path as given.
+        learner: the learner's name (their sub-folder or file stem in a batch).
+        results: one row per exercise, then notebook rows.
+        seeds: the seeds the notebook was run with.
+        duration_s: wall time spent checking it.
+    """
+
+    path: str
+    learner: str
+    results: tuple[ExerciseResult, ...]
+    seeds: tuple[int, ...] = ()
+    duration_s: float = 0.0
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def exercises(self) -> tuple[ExerciseResult, ...]:
+        """The rows about exercises (not the notebook rows)."""
+        return tuple(r for r in self.results if r.exercise != NOTEBOOK_ROW)
+
+    @property
+    def passed(self) -> bool:
+        """True when every row is passed or a warning."""
+        return all(r.status.is_ok for r in self.results)
+
+
+def exit_code(reports: list[NotebookReport]) -> int:
+    """0: every check passed; 1: an exercise did not pass; 2: a notebook could not be graded."""
+    rows = [r for rep in reports for r in rep.results]
+    if any(r.status is Status.UNGRADED for r in rows):
+        return 2
+    return 0 if rows and all(r.status.is_ok for r in rows) else 1
+
+
+def summary_line(reports: list[NotebookReport]) -> str:
+    """One sentence on what ran and what passed, scoped to what actually ran."""
+    rows = [r for rep in reports for r in rep.exercises]
+    passed = sum(r.status is Status.PASSED for r in rows)
+    not_run = sum(r.status is Status.NOT_RUN for r in rows)
+    ungraded = sum(r.status is Status.UNGRADED for rep in reports for r in rep.results)
+    seeds = sorted({s for rep in reports for s in rep.seeds})
+    where = f"{len(reports)} notebook{'s' if len(reports) != 1 else ''}"
+    if seeds:
+        where += f", seed{'s' if len(seeds) != 1 else ''} {', '.join(map(str, seeds))}"
+    if rows and passed == len(rows) and not ungraded:
+        return f"All checks passed: {passed} exercise{'s' if passed != 1 else ''} ({where})."
+    text = f"{passed} of {len(rows)} exercises passed their checks ({where})"
+    if not_run:
+        text += f"; {not_run} not run"
+    if ungraded:
+        text += f"; {ungraded} notebook{'s' if ungraded != 1 else ''} could not be graded"
+    return text + "."
+
+
+def format_table(reports: list[NotebookReport], width: int = 100) -> str:
+    """A plain-text table: notebook, exercise, status, feedback; then a summary line."""
+    header = ("notebook", "exercise", "status", "feedback")
+    rows = [(rep.path, r.exercise, r.status.value, r.feedback) for rep in reports for r in rep.results]
+    w0 = min(max([len(header[0])] + [len(r[0]) for r in rows]), 40)
+    w1 = min(max([len(header[1])] + [len(r[1]) for r in rows]), 24)
+    w2 = max([len(header[2])] + [len(r[2]) for r in rows])
+    lines = [f"{header[0]:<{w0}}  {header[1]:<{w1}}  {header[2]:<{w2}}  {header[3]}",
+             f"{'-' * w0}  {'-' * w1}  {'-' * w2}  {'-' * 8}"]
+    indent = " " * (w0 + w1 + w2 + 6)
+    for nb, ex, status, feedback in rows:
+        nb = nb if len(nb) <= w0 else "..." + nb[-(w0 - 3):]
+        first, *rest = feedback.splitlines() or [""]
+        lines.append(f"{nb:<{w0}}  {ex:<{w1}}  {status:<{w2}}  {first}")
+        lines.extend(indent + line for line in rest)
+    lines.append("")
+    lines.append(summary_line(reports))
+    return "\n".join(lines)
+
+
+def _row_dict(rep: NotebookReport, r: ExerciseResult) -> dict[str, object]:
+    data = asdict(r)
+    data["status"] = r.status.value
+    return {"notebook": rep.path, "learner": rep.learner, **data}
+
+
+def to_json(reports: list[NotebookReport]) -> str:
+    """All results as JSON: a list of notebooks with their rows, plus the exit code."""
+    return json.dumps({
+        "exit_code": exit_code(reports),
+        "summary": summary_line(reports),
+        "notebooks": [
+            {"notebook": rep.path, "learner": rep.learner, "seeds": list(rep.seeds),
+             "passed": rep.passed, "duration_s": round(rep.duration_s, 3),
+             "results": [_row_dict(rep, r) for r in rep.results]}
+            for rep in reports
+        ],
+    }, indent=2)
+
+
+def to_csv(reports: list[NotebookReport]) -> str:
+    """A learner x exercise grid of statuses, with a ``notes`` column for notebook rows."""
+    exercises: list[str] = []
+    for rep in reports:
+        for r in rep.exercises:
+            if r.exercise not in exercises:
+                exercises.append(r.exercise)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["learner", "notebook", *exercises, "passed", "notes"])
+    for rep in reports:
+        by_id = {r.exercise: r.status.value for r in rep.exercises}
+        notes = "; ".join(f"{r.status.value}: {r.feedback}" for r in rep.results
+                          if r.exercise == NOTEBOOK_ROW)
+        passed = sum(r.status is Status.PASSED for r in rep.exercises)
+        writer.writerow([rep.learner, rep.path, *(by_id.get(e, "") for e in exercises),
+                         f"{passed}/{len(rep.exercises)}", notes])
+    return out.getvalue()
+
+
+def to_junit(reports: list[NotebookReport]) -> str:
+    """JUnit XML: a test suite per notebook, a test case per exercise."""
+    suites = ET.Element("testsuites", name="perflab check")
+    for rep in reports:
+        failures = sum(r.status in (Status.FAILED, Status.TAMPERED, Status.MISSING)
+                       for r in rep.results)
+        errors = sum(r.status in (Status.ERROR, Status.TIMEOUT, Status.UNGRADED)
+                     for r in rep.results)
+        skipped = sum(r.status in (Status.NOT_RUN, Status.WARNING) for r in rep.results)
+        suite = ET.SubElement(suites, "testsuite", name=rep.path, tests=str(len(rep.results)),
+                              failures=str(failures), errors=str(errors),
+                              skipped=str(skipped), time=f"{rep.duration_s:.3f}")
+        for r in rep.results:
+            case = ET.SubElement(suite, "testcase", classname=rep.learner or rep.path,
+                                 name=r.exercise)
+            if r.status in (Status.FAILED, Status.TAMPERED, Status.MISSING):
+                ET.SubElement(case, "failure", message=r.status.value).text = r.feedback
+            elif r.status in (Status.ERROR, Status.TIMEOUT, Status.UNGRADED):
+                ET.SubElement(case, "error", message=r.status.value).text = r.feedback
+            elif r.status in (Status.NOT_RUN, Status.WARNING):
+                ET.SubElement(case, "skipped", message=r.status.value).text = r.feedback
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
