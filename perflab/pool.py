@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from perflab.clock import Clock, default_clock
 from perflab.errors import PoolClosed, PoolTimeout
+from perflab.metrics import LatencyRecorder
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -60,8 +61,9 @@ class PoolStats:
         timeouts: borrows that gave up with ``PoolTimeout``.
         connect_errors: attempts to open a connection that raised.
         check_failures: borrows whose health check failed (the connection was replaced).
-        wait_p50_s: median time a borrow took, waiting and checking included.
-        wait_p95_s: 95th percentile of the same.
+        wait_p50_s: median time a borrow took, waiting and checking included
+            (NaN before the first borrow).
+        wait_p95_s: 95th percentile of the same (NaN before the first borrow).
         saturated_s: total time every slot was taken (lent out or being opened) while
             someone waited.
         in_use: connections lent out now.
@@ -96,16 +98,6 @@ class _Entry(Generic[T]):
         self.created_at = now
         self.last_used = now
         self.fresh = fresh  # opened for a waiting borrower: its first borrow is not a reuse
-
-
-def _percentile(values: list[float], q: float) -> float:
-    if not values:
-        return 0.0
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * q / 100.0
-    lo = int(k)
-    hi = min(lo + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 class ConnectionPool(Generic[T]):
@@ -169,7 +161,8 @@ class ConnectionPool(Generic[T]):
         self._state = "new"
         self._created = self._reused = self._closed_count = self._borrows = 0
         self._timeouts = self._connect_errors = self._check_failures = 0
-        self._waits: list[float] = []
+        self.wait_times = LatencyRecorder(clock=self._clock)
+        """Every borrow's wait, waiting and checking included (a ``LatencyRecorder``)."""
         self._saturated = 0.0
         self._saturated_since: float | None = None
 
@@ -289,7 +282,7 @@ class ConnectionPool(Generic[T]):
             front = True
         self._borrows += 1
         self._reused += reused
-        self._waits.append(self._clock.now() - start)
+        self.wait_times.record(self._clock.now() - start)
         return entry.conn
 
     def release(self, conn: T, *, discard: bool = False) -> None:
@@ -491,8 +484,8 @@ class ConnectionPool(Generic[T]):
             timeouts=self._timeouts,
             connect_errors=self._connect_errors,
             check_failures=self._check_failures,
-            wait_p50_s=_percentile(self._waits, 50),
-            wait_p95_s=_percentile(self._waits, 95),
+            wait_p50_s=self.wait_times.percentile(50),
+            wait_p95_s=self.wait_times.percentile(95),
             saturated_s=saturated,
             in_use=len(self._in_use),
             idle=len(self._idle),
@@ -505,7 +498,7 @@ class ConnectionPool(Generic[T]):
         snapshot = self.stats()
         self._created = self._reused = self._closed_count = self._borrows = 0
         self._timeouts = self._connect_errors = self._check_failures = 0
-        self._waits = []
+        self.wait_times.reset()
         self._saturated = 0.0
         if self._saturated_since is not None:
             self._saturated_since = self._clock.now()

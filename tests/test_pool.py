@@ -89,6 +89,7 @@ def test_borrows_reuse_connections() -> None:
             stats = pool.stats()
             assert (stats.created, stats.reused, stats.borrows) == (2, 5, 5)
             assert stats.wait_p95_s == 0.0
+            assert pool.wait_times.count == 5
 
     run(main())
 
@@ -187,9 +188,9 @@ def test_check_that_raises_counts_as_failed() -> None:
                 raise OSError("connection reset")
             return True
 
-        async with make_pool(db, min_size=1, check=check) as pool:
-            async with pool.connection() as conn:
-                assert conn.number == 1
+        pool = make_pool(db, min_size=1, check=check)
+        async with pool, pool.connection() as conn:
+            assert conn.number == 1
 
     run(main())
 
