@@ -32,8 +32,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -298,14 +297,9 @@ class ConnectionPool(Generic[T]):
             self._give(entry)
         self._mark_saturation()
 
-    @asynccontextmanager
-    async def connection(self, timeout: float | None = None) -> AsyncIterator[T]:
-        """Borrow a connection for the ``async with`` block; always given back, even on cancel."""
-        conn = await self.acquire(timeout)
-        try:
-            yield conn
-        finally:
-            self.release(conn)
+    def connection(self, timeout: float | None = None) -> _Borrow[T]:
+        """Borrow a connection for an ``async with`` block; always given back, even on cancel."""
+        return _Borrow(self, timeout)
 
     # -- internals ------------------------------------------------------------------
     def _pop_idle(self) -> _Entry[T] | None:
@@ -508,3 +502,20 @@ class ConnectionPool(Generic[T]):
         waiting = sum(1 for f in self._waiters if not f.done())
         state = "" if self._state == "open" else f"{self._state}, "
         return f"<ConnectionPool [{state}in use {len(self._in_use)}, idle {len(self._idle)}, waiting {waiting}]>"
+
+
+class _Borrow(Generic[T]):
+    """``async with pool.connection() as conn``: a plain class, cheaper than a generator."""
+
+    __slots__ = ("_conn", "_pool", "_timeout")
+
+    def __init__(self, pool: ConnectionPool[T], timeout: float | None) -> None:
+        self._pool = pool
+        self._timeout = timeout
+
+    async def __aenter__(self) -> T:
+        self._conn = await self._pool.acquire(self._timeout)
+        return self._conn
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._pool.release(self._conn)
