@@ -16,9 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
-LESSONS = sorted(
-    p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
-)
+LESSONS = sorted(p for p in NOTEBOOKS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 SECRET_PATTERNS = [
     re.compile(r"sk-[A-Za-z0-9_\-]{16,}"),  # OpenAI
@@ -26,7 +24,9 @@ SECRET_PATTERNS = [
     re.compile(r"eyJ[A-Za-z0-9_\-]{20,}\.[A-Za-z0-9_\-]{20,}"),  # JWTs (Supabase keys)
     re.compile(r"postgres(?:ql)?://[^\s:/]+:[^\s@/]+@"),  # a URL with a password in it
 ]
-MACHINE_PATH = re.compile(r"(?<![\w.])(/work/|/home/|/Users/|/tmp/|/root/|/private/var/|[A-Z]:\\\\)")
+MACHINE_PATH = re.compile(
+    r"(?<![\w.])(/work/|/home/|/Users/|/tmp/|/root/|/private/var/|[A-Z]:\\\\)"
+)
 MEMORY_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]{6,}")
 MD_LINK = re.compile(r"\]\(([^)\s#]+\.ipynb)(?:#[^)]*)?\)")
 
@@ -78,7 +78,9 @@ def test_notebook_uses_the_python3_kernel(path: Path) -> None:
 @pytest.mark.parametrize("path", LESSONS, ids=_id)
 def test_notebook_is_saved_executed_with_outputs(path: Path) -> None:
     """Every non-empty code cell was executed, in order, and the notebook has outputs."""
-    cells = [c for c in _load(path)["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    cells = [
+        c for c in _load(path)["cells"] if c["cell_type"] == "code" and "".join(c["source"]).strip()
+    ]
     counts = [c["execution_count"] for c in cells]
     assert all(isinstance(n, int) for n in counts), f"unexecuted cells in {path.name}"
     assert counts == sorted(counts), f"cells of {path.name} were run out of order"
@@ -107,7 +109,9 @@ def test_outputs_hold_no_machine_paths(path: Path) -> None:
     """Outputs name no absolute path of the machine that ran them (home, /tmp, the checkout)."""
     home = str(Path.home())
     for text in _output_texts(_load(path)):
-        assert MACHINE_PATH.search(text) is None, f"{path.name}: absolute path in output: {text[:200]!r}"
+        assert MACHINE_PATH.search(text) is None, (
+            f"{path.name}: absolute path in output: {text[:200]!r}"
+        )
         assert home == "/" or home not in text, f"{path.name}: home directory in output"
         assert str(ROOT) not in text, f"{path.name}: checkout path in output"
 
@@ -128,7 +132,9 @@ def test_notebook_links_resolve(path: Path) -> None:
         for target in MD_LINK.findall("".join(cell["source"])):
             if "://" in target:
                 continue
-            assert (path.parent / target).resolve().exists(), f"{path.name} links to missing {target}"
+            assert (path.parent / target).resolve().exists(), (
+                f"{path.name} links to missing {target}"
+            )
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=_id)
