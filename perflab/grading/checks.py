@@ -99,6 +99,15 @@ def _short(value: Any) -> str:
     return text if len(text) <= _REPR_MAX else text[: _REPR_MAX - 3] + "..."
 
 
+def _show(value: Any) -> str:
+    """A value as a learner wants to read it: floats to 6 significant digits."""
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # numpy scalar -> Python scalar
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return _short(value)
+
+
 def _caller_frame() -> FrameType | None:
     frame = sys._getframe(1)
     while frame is not None and frame.f_globals.get("__name__") == __name__:
@@ -199,18 +208,18 @@ def check_close(
     tolerance = f"within {rel_tol:g} relative" + (f" or {abs_tol:g} absolute" if abs_tol else "")
     if got is None or got is ... or not _is_number(got):
         _emit(exercise, what, "failed", got, hint,
-              f"expected a number, got {type(got).__name__} {_short(got)}")
+              f"expected a number, got {type(got).__name__} {_show(got)}")
         return
     value = float(got)
     if math.isnan(value):
         _emit(exercise, what, "failed", got, hint, "got NaN (not a number)")
         return
     if math.isclose(value, float(expected), rel_tol=rel_tol, abs_tol=abs_tol):
-        _emit(exercise, what, "passed", got, hint, f"passed (got {_short(got)}, {tolerance})")
+        _emit(exercise, what, "passed", got, hint, f"passed (got {_show(got)}, {tolerance})")
         return
     direction = "too high" if value > float(expected) else "too low"
     _emit(exercise, what, "failed", got, hint,
-          f"got {_short(got)}, {direction}: not {tolerance} of what the check computed "
+          f"got {_show(got)}, {direction}: not {tolerance} of what the check computed "
           "from this notebook's parameters")
 
 
@@ -234,10 +243,10 @@ def check_equal(exercise: str, what: str, got: Any, expected: Any, *, hint: str 
     except Exception:  # a learner's object whose == raises or returns nonsense
         same = False
     if same:
-        _emit(exercise, what, "passed", got, hint, f"passed (got {_short(got)})")
+        _emit(exercise, what, "passed", got, hint, f"passed (got {_show(got)})")
     else:
         _emit(exercise, what, "failed", got, hint,
-              f"got {_short(got)}, not what the check computed from this notebook's parameters")
+              f"got {_show(got)}, not what the check computed from this notebook's parameters")
 
 
 def check_true(
@@ -253,7 +262,7 @@ def check_true(
         hint: shown when the check fails.
     """
     passed = condition is True or (type(condition).__name__ == "bool_" and bool(condition))
-    shown = f" (got {_short(got)})" if got is not None else ""
+    shown = f" (got {_show(got)})" if got is not None else ""
     if passed:
         _emit(exercise, what, "passed", got, hint, f"passed{shown}")
     else:
