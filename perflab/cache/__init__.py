@@ -1,6 +1,43 @@
-"""Semantic cache (being built)."""
+"""The semantic (RAG) cache, its vector stores, and the exact LRU cache for embeddings.
+
+>>> from perflab.cache import MemoryStore, SemanticCache
+>>> from perflab.clock import FakeClock
+>>> from perflab.embedders import HashingEmbedder
+>>> cache = SemanticCache(HashingEmbedder(), MemoryStore(), threshold=0.8, clock=FakeClock())
+>>> cache.get_or_compute("python list sort", lambda: "use sorted()")
+'use sorted()'
+>>> cache.lookup("Python list sort!").hit
+True
+
+``calibrate_threshold`` lives in ``perflab.cache.calibration`` (it uses more maths and
+is imported on demand).
+"""
 
 from __future__ import annotations
 
+from perflab.cache._clock import WallClock
+from perflab.cache._core import CacheStats, Lookup, SemanticCache
+from perflab.cache._open import BACKENDS, open_cache, open_store
 from perflab.cache._store import Entry, Neighbour, NewEntry, VectorIndex, VectorStore
-from perflab.cache.stores import MemoryStore, SQLiteStore
+from perflab.cache.lru import EmbeddingCache, EmbeddingCacheStats
+from perflab.cache.stores import SCHEMA_VERSION, MemoryStore, SQLiteStore
+
+__all__ = [
+    "BACKENDS",
+    "CacheStats",
+    "EmbeddingCache",
+    "EmbeddingCacheStats",
+    "Entry",
+    "Lookup",
+    "MemoryStore",
+    "Neighbour",
+    "NewEntry",
+    "SCHEMA_VERSION",
+    "SQLiteStore",
+    "SemanticCache",
+    "VectorIndex",
+    "VectorStore",
+    "WallClock",
+    "open_cache",
+    "open_store",
+]

@@ -170,7 +170,10 @@ class SQLiteStore:
         """The matrix, (re)built from the file if it is missing or another process wrote."""
         self._sync()
         if self._index is None:
-            self._index = self._reload()
+            try:
+                self._index = self._reload()
+            except sqlite3.DatabaseError as exc:
+                raise CacheFileError(f"{self.path} could not be read as a cache ({exc}); {_FIX}") from exc
         return self._index
 
     def _reload(self) -> VectorIndex:

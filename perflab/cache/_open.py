@@ -1,0 +1,134 @@
+"""``open_cache``: build the configured semantic cache from settings.
+
+Reads ``perflab.config.Settings`` (PERFLAB_EMBEDDER, PERFLAB_CACHE_BACKEND,
+PERFLAB_CACHE_PATH, CACHE_SIMILARITY_THRESHOLD, CACHE_TTL_DAYS, EMBEDDING_CACHE_SIZE,
+OPENAI_*, DATABASE_URL); any value can also be passed explicitly, which wins.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from pathlib import Path
+from typing import Any
+
+from perflab.cache._core import SemanticCache
+from perflab.cache._store import VectorStore
+from perflab.cache.lru import EmbeddingCache
+from perflab.cache.stores import MemoryStore, SQLiteStore
+from perflab.clock import Clock
+from perflab.embedders import Embedder, get_embedder
+from perflab.errors import ConfigError
+
+__all__ = ["open_cache", "open_store"]
+
+BACKENDS = ("sqlite", "memory", "postgres", "supabase")
+
+
+def _setting(settings: Any, name: str, default: Any) -> Any:
+    value = getattr(settings, name, None) if settings is not None else None
+    if value is None:
+        return default
+    secret = getattr(value, "get_secret_value", None)  # pydantic SecretStr: unwrap, never print
+    return secret() if callable(secret) else value
+
+
+def _default_path() -> Path:
+    try:
+        paths = importlib.import_module("perflab.paths")
+        return Path(paths.default_cache_path())
+    except (ImportError, AttributeError):  # perflab.paths not there: same rule, inline
+        root = os.environ.get("PERFLAB_DATA_DIR") or Path.home() / ".local" / "share" / "perflab"
+        return Path(root) / "cache.sqlite"
+
+
+def open_store(
+    backend: str = "sqlite", *, path: str | os.PathLike[str] | None = None, database_url: str | None = None
+) -> VectorStore:
+    """Open a vector store by backend name.
+
+    Raises:
+        ConfigError: unknown backend, or a PostgreSQL backend that is not available.
+        CacheFileError: the SQLite file is corrupted or foreign.
+    """
+    if backend == "sqlite":
+        return SQLiteStore(path if path is not None else _default_path())
+    if backend == "memory":
+        return MemoryStore()
+    if backend in ("postgres", "supabase"):
+        try:
+            module = importlib.import_module("perflab.backends.pgstore")
+        except ImportError as exc:
+            raise ConfigError(
+                f"PERFLAB_CACHE_BACKEND={backend} needs the PostgreSQL store (perflab.backends.pgstore): {exc}"
+            ) from exc
+        store: VectorStore = module.open_pg_store(database_url)
+        return store
+    raise ConfigError(f"PERFLAB_CACHE_BACKEND={backend!r} is not allowed; allowed: {', '.join(BACKENDS)}")
+
+
+def open_cache(
+    settings: Any | None = None,
+    *,
+    embedder: Embedder | str | None = None,
+    store: VectorStore | None = None,
+    backend: str | None = None,
+    path: str | os.PathLike[str] | None = None,
+    threshold: float | None = None,
+    ttl_days: float | None = None,
+    embedding_cache_size: int | None = None,
+    clock: Clock | None = None,
+    **cache_kwargs: Any,
+) -> SemanticCache:
+    """Build a ``SemanticCache`` from settings, with explicit arguments taking precedence.
+
+    Args:
+        settings: a ``perflab.config.Settings``; ``None`` loads it (environment,
+            ``.env``, profile) when perflab.config is available, else uses defaults.
+        embedder: an embedder or a name for ``get_embedder`` (PERFLAB_EMBEDDER).
+        store: a ready store; otherwise ``backend`` and ``path`` choose one.
+        backend: sqlite | memory | postgres | supabase (PERFLAB_CACHE_BACKEND).
+        path: the SQLite file (PERFLAB_CACHE_PATH); default in the data folder.
+        threshold: CACHE_SIMILARITY_THRESHOLD (default 0.8).
+        ttl_days: CACHE_TTL_DAYS (default 7).
+        embedding_cache_size: EMBEDDING_CACHE_SIZE; > 0 wraps the embedder in an
+            ``EmbeddingCache`` of that size.
+        clock: the cache's clock (default wall time).
+        **cache_kwargs: passed to ``SemanticCache`` (``sliding_ttl``, ``api_cost_usd``...).
+    """
+    if settings is None:
+        try:
+            settings = importlib.import_module("perflab.config").load_settings()
+        except ImportError:
+            settings = None
+    if not isinstance(embedder, str) and embedder is not None:
+        chosen: Embedder = embedder
+    else:
+        kind = embedder or _setting(settings, "perflab_embedder", "wordllama")
+        kwargs: dict[str, Any] = {}
+        if str(kind).startswith("openai"):
+            kwargs = {
+                "api_key": _setting(settings, "openai_api_key", None),
+                "base_url": _setting(settings, "openai_base_url", None),
+            }
+            model = _setting(settings, "openai_embedding_model", None)
+            if model is not None and "/" not in str(kind):
+                kwargs["model"] = model
+        chosen = get_embedder(str(kind), **kwargs)
+    size = embedding_cache_size if embedding_cache_size is not None else _setting(settings, "embedding_cache_size", 0)
+    if int(size) > 0:
+        chosen = EmbeddingCache(chosen, int(size))
+    if store is None:
+        store = open_store(
+            str(backend or _setting(settings, "perflab_cache_backend", "sqlite")),
+            path=path if path is not None else _setting(settings, "perflab_cache_path", None),
+            database_url=_setting(settings, "database_url", None),
+        )
+    return SemanticCache(
+        chosen,
+        store,
+        threshold=threshold if threshold is not None else float(_setting(settings, "cache_similarity_threshold", 0.8)),
+        ttl_days=ttl_days if ttl_days is not None else float(_setting(settings, "cache_ttl_days", 7.0)),
+        clock=clock,
+        **cache_kwargs,
+    )
