@@ -1,0 +1,284 @@
+"""An embedded PostgreSQL (with pgvector) for the database lessons, from the pgserver wheel.
+
+The pgserver wheel carries a complete PostgreSQL 16 build with the pgvector extension,
+so a learner gets a real database with ``pip install`` and no system packages.
+``EmbeddedPostgres`` starts it in the perflab data folder (``perflab.paths.data_dir()
+/ "postgres"``), reports on it and stops it. Starting is idempotent: a second
+``start()`` finds the running server and returns its URL. The server is a normal
+background process, so it outlives the command that started it; ``perflab db stop``
+ends it.
+
+The server listens on a Unix socket inside its data folder only (no TCP port, so
+nothing on the network can reach it). Its URL looks like
+``postgresql://postgres@/postgres?host=/path/to/postgres``; psycopg, psql and
+``perflab.backends.proxy`` understand it.
+
+As root (containers, CI) PostgreSQL refuses to run; pgserver then runs it as a system
+user named ``pgserver``, which it creates with ``useradd`` and gives read access to the
+data folder's parent directories (it adds ``o+rx`` to them).
+
+Any other PostgreSQL with pgvector works the same way: set ``DATABASE_URL`` and
+``resolve_database_url`` prefers it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Protocol
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from perflab.errors import BackendUnavailable
+
+__all__ = [
+    "EmbeddedPostgres",
+    "ServerStatus",
+    "default_pgdata",
+    "pgserver_problem",
+    "redact_url",
+    "resolve_database_url",
+]
+
+_NO_PGSERVER = (
+    "the embedded PostgreSQL needs the pgserver wheel, which {why}; "
+    "set DATABASE_URL to a PostgreSQL server with pgvector instead "
+    "(a local server, or a Supabase project's connection string)"
+)
+
+
+def pgserver_problem() -> str | None:
+    """Say why the embedded server cannot run here, or return ``None`` if it can.
+
+    pgserver ships wheels for CPython up to 3.12; on a newer Python, or when the
+    import fails for another reason, the answer tells the user to set DATABASE_URL.
+    """
+    if sys.version_info >= (3, 13):
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return _NO_PGSERVER.format(
+            why=f"has no build for Python {version} (it supports up to 3.12)"
+        )
+    try:
+        _import_pgserver()
+    except Exception as exc:  # noqa: BLE001 - ImportError, or a broken binary wheel
+        return _NO_PGSERVER.format(why=f"could not be imported ({type(exc).__name__}: {exc})")
+    return None
+
+
+def _import_pgserver() -> ModuleType:
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers); pgserver copes.
+        warnings.simplefilter("ignore")
+        import pgserver
+
+    return pgserver
+
+
+def default_pgdata() -> Path:
+    """The embedded server's data folder: ``<perflab data folder>/postgres``."""
+    from perflab.paths import data_dir
+
+    return data_dir() / "postgres"
+
+
+class _PostmasterInfo(Protocol):
+    """What we read from pgserver's ``PostmasterInfo`` (the ``postmaster.pid`` file)."""
+
+    @property
+    def pid(self) -> int: ...
+
+    @property
+    def socket_dir(self) -> Path | None: ...
+
+    @property
+    def hostname(self) -> str | None: ...
+
+    @property
+    def port(self) -> int | None: ...
+
+
+@dataclass(frozen=True)
+class ServerStatus:
+    """What ``EmbeddedPostgres.status()`` found.
+
+    Attributes:
+        running: whether a server process is up for this data folder.
+        pgdata: the data folder.
+        initialised: whether the folder holds a database cluster yet.
+        pid: the postmaster's process id when running.
+        url: the connection URL when running.
+    """
+
+    running: bool
+    pgdata: Path
+    initialised: bool
+    pid: int | None = None
+    url: str | None = None
+
+
+class EmbeddedPostgres:
+    """Start, inspect and stop the pgserver PostgreSQL that keeps its data in ``pgdata``.
+
+    Args:
+        pgdata: the data folder; defaults to ``default_pgdata()``. Its parent must exist
+            or be creatable.
+
+    Raises:
+        BackendUnavailable: (from ``start``) when pgserver cannot run on this Python.
+    """
+
+    def __init__(self, pgdata: str | os.PathLike[str] | None = None) -> None:
+        self.pgdata = (
+            Path(pgdata).expanduser().resolve() if pgdata is not None else default_pgdata()
+        )
+
+    def _pgserver(self) -> ModuleType:
+        problem = pgserver_problem()
+        if problem is not None:
+            raise BackendUnavailable(problem)
+        return _import_pgserver()
+
+    def start(self) -> str:
+        """Start the server if it is not running (initialising the folder the first time).
+
+        Returns:
+            The connection URL. Calling it again just returns the URL.
+        """
+        pgserver = self._pgserver()
+        self.pgdata.parent.mkdir(parents=True, exist_ok=True)
+        # cleanup_mode=None: the server keeps running after this process exits.
+        server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        url = self.url()
+        if url is None:  # pragma: no cover - pgserver asserts it is ready before returning
+            raise BackendUnavailable(
+                f"the embedded PostgreSQL in {self.pgdata} did not start; see {server.log}"
+            )
+        return url
+
+    def status(self) -> ServerStatus:
+        """Look at the data folder and the process table (never starts anything)."""
+        initialised = (self.pgdata / "PG_VERSION").exists()
+        info = self._postmaster_info()
+        if info is None:
+            return ServerStatus(False, self.pgdata, initialised)
+        return ServerStatus(True, self.pgdata, initialised, pid=int(info.pid), url=_url_of(info))
+
+    def url(self) -> str | None:
+        """The running server's URL, or ``None`` when it is not running."""
+        return self.status().url
+
+    def stop(self) -> bool:
+        """Stop the server (fast shutdown: open sessions are disconnected).
+
+        Returns:
+            ``True`` if a server was running and is now stopped, ``False`` if none was.
+        """
+        if self._postmaster_info() is None:
+            return False
+        pgserver = self._pgserver()
+        pgserver.pg_ctl(
+            ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=_system_user(), timeout=60
+        )
+        return True
+
+    def _postmaster_info(self) -> _PostmasterInfo | None:
+        """pgserver's reading of ``postmaster.pid``, when a live server owns the folder."""
+        if not (self.pgdata / "postmaster.pid").exists() or pgserver_problem() is not None:
+            return None
+        from pgserver.utils import PostmasterInfo
+
+        try:
+            info = PostmasterInfo.read_from_pgdata(self.pgdata)
+        except (AssertionError, ValueError, OSError):  # a half-written or stale pid file
+            return None
+        if info is None or not info.is_running() or info.status != "ready":
+            return None
+        found: _PostmasterInfo = info
+        return found
+
+    def __repr__(self) -> str:
+        status = self.status()
+        state = f"running, pid {status.pid}" if status.running else "stopped"
+        return f"<EmbeddedPostgres {self.pgdata} [{state}]>"
+
+
+def _system_user() -> str | None:
+    """The OS user the server runs as: pgserver's helper user when we are root."""
+    if os.name != "nt" and os.geteuid() == 0:
+        return "pgserver"
+    return None
+
+
+def _url_of(info: _PostmasterInfo) -> str:
+    """Build a URL from pgserver's PostmasterInfo, percent-encoding the socket folder.
+
+    (pgserver's own ``get_uri`` leaves spaces, as in macOS's "Application Support", raw.)
+    """
+    if info.socket_dir is not None:
+        return f"postgresql://postgres@/postgres?host={quote(str(info.socket_dir), safe='/')}"
+    return f"postgresql://postgres@{info.hostname}:{info.port}/postgres"
+
+
+def resolve_database_url(
+    database_url: str | None = None,
+    *,
+    start: bool = False,
+    pgdata: str | os.PathLike[str] | None = None,
+) -> str:
+    """The database perflab should use: ``DATABASE_URL`` if set, else the embedded server.
+
+    Args:
+        database_url: the configured URL (``settings.database_url``); when ``None``,
+            the ``DATABASE_URL`` environment variable is read.
+        start: start the embedded server when it is not running (otherwise say how to).
+        pgdata: the embedded server's data folder (default ``default_pgdata()``).
+
+    Raises:
+        BackendUnavailable: no DATABASE_URL, and the embedded server is not running
+            (with ``start=False``) or cannot run on this Python.
+    """
+    url = (database_url if database_url is not None else os.environ.get("DATABASE_URL", "")).strip()
+    if url:
+        return url
+    server = EmbeddedPostgres(pgdata)
+    if start:
+        return server.start()
+    running = server.url()
+    if running is not None:
+        return running
+    problem = pgserver_problem()
+    if problem is not None:
+        raise BackendUnavailable(problem)
+    raise BackendUnavailable(
+        "no database: DATABASE_URL is not set and the embedded PostgreSQL is not running; "
+        "run `perflab db start` (or set DATABASE_URL)"
+    )
+
+
+_CONNINFO_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+
+
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, safe to print or log.
+
+    Handles URLs (``postgresql://user:secret@host/db``, ``?password=secret``) and
+    key/value connection strings (``host=h password=secret``).
+
+    >>> redact_url("postgresql://app:s3cret@db.example.com:5432/app")
+    'postgresql://app:***@db.example.com:5432/app'
+    """
+    if "://" not in url:
+        return _CONNINFO_PASSWORD.sub(r"\1***", url)
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostinfo = netloc.rpartition("@")
+        if ":" in userinfo:
+            userinfo = userinfo.split(":", 1)[0] + ":***"
+        netloc = f"{userinfo}@{hostinfo}"
+    query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query, flags=re.IGNORECASE)
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
