@@ -15,6 +15,7 @@ and the inline backend shows it once at the end of the cell.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -77,21 +78,16 @@ def _finish(
     ax.set_ylabel(ylabel)
     if legend and ax.get_legend_handles_labels()[0]:
         ax.legend(loc="best", fontsize=8)
-    if simulated is not None:
-        # Top-left, inside the axes: a simulated figure is never mistaken for a measured one.
-        ax.text(
-            0.01,
-            0.99,
-            simulated_label(simulated),
-            transform=ax.transAxes,
-            ha="left",
-            va="top",
-            fontsize=7,
-            color="dimgray",
-            bbox={"facecolor": "white", "alpha": 0.8, "edgecolor": "lightgray"},
-        )
     ax.grid(True, alpha=0.3)
-    fig.tight_layout()
+    if simulated is None:
+        fig.tight_layout()
+        return fig
+    # A footer under the axes, wrapped to the figure's width: a simulated figure is never
+    # mistaken for a measured one, and long parameter lists never squash the plot.
+    caption = textwrap.wrap(simulated_label(simulated), width=120)
+    footer = 0.035 * len(caption) + 0.02
+    fig.text(0.01, 0.01, "\n".join(caption), ha="left", va="bottom", fontsize=7, color="dimgray")
+    fig.tight_layout(rect=(0.0, footer, 1.0, 1.0))
     return fig
 
 
