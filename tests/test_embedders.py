@@ -10,7 +10,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -32,8 +32,16 @@ from perflab.errors import ConfigError
 # hashing scores every decoy above its paraphrase; WordLlama the other way round.
 TRIPLETS = [
     ("apple pie recipe", "how to bake an apple tart", "apple stock price"),
-    ("java coffee brewing", "how to make coffee from indonesian beans", "java programming tutorial"),
-    ("how to fix a flat bicycle tire", "repairing a punctured bike tyre", "how to fix a flat file in python"),
+    (
+        "java coffee brewing",
+        "how to make coffee from indonesian beans",
+        "java programming tutorial",
+    ),
+    (
+        "how to fix a flat bicycle tire",
+        "repairing a punctured bike tyre",
+        "how to fix a flat file in python",
+    ),
     ("bank account interest rates", "savings account yield", "river bank erosion rates"),
 ]
 
@@ -58,7 +66,10 @@ def test_hashing_is_deterministic_across_processes() -> None:
         "print(HashingEmbedder().embed(['python snake care']).tobytes().hex())"
     )
     other = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
         env={"PYTHONHASHSEED": "12345", "PATH": ""},
     ).stdout.strip()
     assert other == HashingEmbedder().embed(["python snake care"]).tobytes().hex()
@@ -138,18 +149,25 @@ def test_l2_normalise_keeps_zero_rows() -> None:
 class _Embeddings(BaseHTTPRequestHandler):
     """A tiny OpenAI stand-in: POST /v1/embeddings, items returned in reverse order."""
 
-    requests: list[dict[str, Any]] = []
+    requests: ClassVar[list[dict[str, Any]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"), **body})
+        type(self).requests.append(
+            {"path": self.path, "auth": self.headers.get("Authorization"), **body}
+        )
         vectors = HashingEmbedder(dim=body.get("dimensions", 8)).embed(body["input"]) * 3.0
         data = [
-            {"object": "embedding", "index": i, "embedding": v.tolist()} for i, v in enumerate(vectors)
+            {"object": "embedding", "index": i, "embedding": v.tolist()}
+            for i, v in enumerate(vectors)
         ][::-1]
         payload = json.dumps(
-            {"object": "list", "data": data, "model": body["model"],
-             "usage": {"prompt_tokens": 1, "total_tokens": 1}}
+            {
+                "object": "list",
+                "data": data,
+                "model": body["model"],
+                "usage": {"prompt_tokens": 1, "total_tokens": 1},
+            }
         ).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -175,7 +193,9 @@ def openai_server() -> Iterator[str]:
 
 def test_openai_embeds_in_batches_over_http(openai_server: str) -> None:
     """Texts go out batch_size per request, come back in input order, normalised."""
-    embedder = OpenAIEmbedder("my-model", dim=8, base_url=openai_server, api_key="sk-test", batch_size=2)
+    embedder = OpenAIEmbedder(
+        "my-model", dim=8, base_url=openai_server, api_key="sk-test", batch_size=2
+    )
     texts = ["alpha", "beta", "gamma", "delta", "epsilon"]
     out = embedder.embed(texts)
     assert [len(r["input"]) for r in _Embeddings.requests] == [2, 2, 1]
@@ -188,7 +208,9 @@ def test_openai_embeds_in_batches_over_http(openai_server: str) -> None:
 
 def test_openai_async_matches_sync(openai_server: str) -> None:
     """aembed returns the same vectors as embed, through AsyncOpenAI."""
-    embedder = OpenAIEmbedder("my-model", dim=8, base_url=openai_server, api_key="sk-test", batch_size=3)
+    embedder = OpenAIEmbedder(
+        "my-model", dim=8, base_url=openai_server, api_key="sk-test", batch_size=3
+    )
     texts = ["one", "two", "three", "four"]
     out = asyncio.run(embedder.aembed(texts))
     np.testing.assert_allclose(out, embedder.embed(texts), atol=1e-6)

@@ -24,6 +24,7 @@ from perflab.cache.stores import SCHEMA_VERSION, MemoryStore, SQLiteStore
 
 __all__ = [
     "BACKENDS",
+    "SCHEMA_VERSION",
     "CacheStats",
     "EmbeddingCache",
     "EmbeddingCacheStats",
@@ -32,7 +33,6 @@ __all__ = [
     "MemoryStore",
     "Neighbour",
     "NewEntry",
-    "SCHEMA_VERSION",
     "SQLiteStore",
     "SemanticCache",
     "VectorIndex",

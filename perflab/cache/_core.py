@@ -25,8 +25,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import numpy as np
-
 from perflab.cache._clock import WallClock
 from perflab.cache._store import FloatArray, Neighbour, VectorStore, as_vector
 from perflab.clock import Clock
@@ -191,7 +189,9 @@ class SemanticCache:
         self._session.update(deltas)
         self.store.incr(self.namespace, deltas)
 
-    def lookup(self, query: str, *, vector: FloatArray | None = None, intent: str | None = None) -> Lookup:
+    def lookup(
+        self, query: str, *, vector: FloatArray | None = None, intent: str | None = None
+    ) -> Lookup:
         """Find the nearest servable entry and decide hit or miss.
 
         Args:
@@ -208,11 +208,15 @@ class SemanticCache:
             return Lookup(query, False, None, None, None, None, None, None, v)
         if best.similarity < self._threshold:
             self._count({"lookups": 1, "misses": 1})
-            return Lookup(query, False, best.similarity, best.id, None, best.query, best.intent, None, v)
+            return Lookup(
+                query, False, best.similarity, best.id, None, best.query, best.intent, None, v
+            )
         entry = self.store.get(best.id)
         if entry is None or entry.is_expired(now):  # deleted or expired since the search
             self._count({"lookups": 1, "misses": 1})
-            return Lookup(query, False, best.similarity, best.id, None, best.query, best.intent, None, v)
+            return Lookup(
+                query, False, best.similarity, best.id, None, best.query, best.intent, None, v
+            )
         deltas = {"lookups": 1, "hits": 1}
         false_hit = None
         if intent is not None and entry.intent is not None:
@@ -222,10 +226,25 @@ class SemanticCache:
         if self.sliding_ttl:
             self.store.touch(entry.id, now + self._ttl_s)
         self._count(deltas)
-        return Lookup(query, True, best.similarity, entry.id, entry.value, entry.query, entry.intent, false_hit, v)
+        return Lookup(
+            query,
+            True,
+            best.similarity,
+            entry.id,
+            entry.value,
+            entry.query,
+            entry.intent,
+            false_hit,
+            v,
+        )
 
     def put(
-        self, query: str, value: str, *, vector: FloatArray | None = None, intent: str | None = None,
+        self,
+        query: str,
+        value: str,
+        *,
+        vector: FloatArray | None = None,
+        intent: str | None = None,
         ttl_days: float | None = None,
     ) -> int:
         """Store ``value`` as the answer to ``query``; return the entry id.
@@ -240,12 +259,15 @@ class SemanticCache:
         v = self.embed(query) if vector is None else as_vector(vector, self.embedder.dim)
         ttl_s = self._ttl_s if ttl_days is None else float(ttl_days) * DAY_S
         now = self.clock.now()
-        entry_id = self.store.add(self.namespace, query, v, value, intent=intent, created_at=now,
-                                  expires_at=now + ttl_s)
+        entry_id = self.store.add(
+            self.namespace, query, v, value, intent=intent, created_at=now, expires_at=now + ttl_s
+        )
         self._count({"puts": 1})
         return entry_id
 
-    def get_or_compute(self, query: str, fn: Callable[[], str], *, intent: str | None = None) -> str:
+    def get_or_compute(
+        self, query: str, fn: Callable[[], str], *, intent: str | None = None
+    ) -> str:
         """Cache-first (the guide's Pattern 1): serve a hit, else call ``fn`` and store its result."""
         result = self.lookup(query, intent=intent)
         if result.hit and result.value is not None:
@@ -298,7 +320,9 @@ class SemanticCache:
     def stats(self) -> CacheStats:
         """Counters (persisted, all processes) and contents of this namespace."""
         c = self.store.counters(self.namespace)
-        lookups, hits, audited, false = (c.get(k, 0) for k in ("lookups", "hits", "audited_hits", "false_hits"))
+        lookups, hits, audited, false = (
+            c.get(k, 0) for k in ("lookups", "hits", "audited_hits", "false_hits")
+        )
         return CacheStats(
             namespace=self.namespace,
             threshold=self._threshold,
@@ -328,7 +352,7 @@ class SemanticCache:
         """Close the store."""
         self.store.close()
 
-    def __enter__(self) -> SemanticCache:
+    def __enter__(self) -> SemanticCache:  # noqa: PYI034 - Self needs Python 3.11
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -33,38 +33,51 @@ def _setting(settings: Any, name: str, default: Any) -> Any:
     return secret() if callable(secret) else value
 
 
-def _default_path() -> Path:
+def _default_path(settings: Any = None) -> Path:
     try:
         paths = importlib.import_module("perflab.paths")
-        return Path(paths.default_cache_path())
+        return Path(paths.default_cache_path(settings))
     except (ImportError, AttributeError):  # perflab.paths not there: same rule, inline
         root = os.environ.get("PERFLAB_DATA_DIR") or Path.home() / ".local" / "share" / "perflab"
-        return Path(root) / "cache.sqlite"
+        return Path(root) / "cache.sqlite3"
 
 
 def open_store(
-    backend: str = "sqlite", *, path: str | os.PathLike[str] | None = None, database_url: str | None = None
+    backend: str = "sqlite",
+    *,
+    path: str | os.PathLike[str] | None = None,
+    database_url: str | None = None,
+    settings: Any = None,
 ) -> VectorStore:
     """Open a vector store by backend name.
 
+    Args:
+        backend: sqlite | memory | postgres | supabase.
+        path: the SQLite file; default ``perflab.paths.default_cache_path(settings)``.
+        database_url: the PostgreSQL URL (postgres and supabase backends).
+        settings: consulted for the default SQLite path.
+
     Raises:
-        ConfigError: unknown backend, or a PostgreSQL backend that is not available.
+        ConfigError: unknown backend, or a PostgreSQL backend without DATABASE_URL.
         CacheFileError: the SQLite file is corrupted or foreign.
     """
     if backend == "sqlite":
-        return SQLiteStore(path if path is not None else _default_path())
+        return SQLiteStore(path if path is not None else _default_path(settings))
     if backend == "memory":
         return MemoryStore()
     if backend in ("postgres", "supabase"):
-        try:
-            module = importlib.import_module("perflab.backends.pgstore")
-        except ImportError as exc:
+        if not database_url:
             raise ConfigError(
-                f"PERFLAB_CACHE_BACKEND={backend} needs the PostgreSQL store (perflab.backends.pgstore): {exc}"
-            ) from exc
-        store: VectorStore = module.open_pg_store(database_url)
+                f"PERFLAB_CACHE_BACKEND={backend} needs DATABASE_URL (a PostgreSQL URL; "
+                "`perflab db start` runs an embedded server and prints one)"
+            )
+        from perflab.backends.postgres import PostgresStore
+
+        store: VectorStore = PostgresStore(database_url)
         return store
-    raise ConfigError(f"PERFLAB_CACHE_BACKEND={backend!r} is not allowed; allowed: {', '.join(BACKENDS)}")
+    raise ConfigError(
+        f"PERFLAB_CACHE_BACKEND={backend!r} is not allowed; allowed: {', '.join(BACKENDS)}"
+    )
 
 
 def open_cache(
@@ -115,7 +128,11 @@ def open_cache(
             if model is not None and "/" not in str(kind):
                 kwargs["model"] = model
         chosen = get_embedder(str(kind), **kwargs)
-    size = embedding_cache_size if embedding_cache_size is not None else _setting(settings, "embedding_cache_size", 0)
+    size = (
+        embedding_cache_size
+        if embedding_cache_size is not None
+        else _setting(settings, "embedding_cache_size", 0)
+    )
     if int(size) > 0:
         chosen = EmbeddingCache(chosen, int(size))
     if store is None:
@@ -123,12 +140,17 @@ def open_cache(
             str(backend or _setting(settings, "perflab_cache_backend", "sqlite")),
             path=path if path is not None else _setting(settings, "perflab_cache_path", None),
             database_url=_setting(settings, "database_url", None),
+            settings=settings,
         )
     return SemanticCache(
         chosen,
         store,
-        threshold=threshold if threshold is not None else float(_setting(settings, "cache_similarity_threshold", 0.8)),
-        ttl_days=ttl_days if ttl_days is not None else float(_setting(settings, "cache_ttl_days", 7.0)),
+        threshold=threshold
+        if threshold is not None
+        else float(_setting(settings, "cache_similarity_threshold", 0.8)),
+        ttl_days=ttl_days
+        if ttl_days is not None
+        else float(_setting(settings, "cache_ttl_days", 7.0)),
         clock=clock,
         **cache_kwargs,
     )

@@ -23,7 +23,15 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Entry", "Neighbour", "NewEntry", "VectorIndex", "VectorStore", "as_vector", "check_entries"]
+__all__ = [
+    "Entry",
+    "Neighbour",
+    "NewEntry",
+    "VectorIndex",
+    "VectorStore",
+    "as_vector",
+    "check_entries",
+]
 
 FloatArray = npt.NDArray[np.float32]
 
@@ -255,7 +263,9 @@ class VectorIndex:
             raise ValueError("vectors added together must all have the same length")
         return np.stack(rows)
 
-    def add(self, namespace: str, ids: Sequence[int], vectors: FloatArray, expires: Sequence[float]) -> None:
+    def add(
+        self, namespace: str, ids: Sequence[int], vectors: FloatArray, expires: Sequence[float]
+    ) -> None:
         """Append rows; ``vectors`` must come from ``check``."""
         if not ids:
             return

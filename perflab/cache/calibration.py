@@ -170,8 +170,12 @@ def _counts(
 
 
 def _choose(
-    thresholds: npt.NDArray[np.float64], hits: npt.NDArray[np.int64], true_hits: npt.NDArray[np.int64],
-    target: float, method: Method, z: float,
+    thresholds: npt.NDArray[np.float64],
+    hits: npt.NDArray[np.int64],
+    true_hits: npt.NDArray[np.int64],
+    target: float,
+    method: Method,
+    z: float,
 ) -> int | None:
     """Index of the lowest threshold meeting the target, or None."""
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -201,7 +205,11 @@ def threshold_curve(
         confidence: level of the Wilson intervals.
     """
     sims, same = _as_arrays(similarities, same_intent)
-    grid = np.unique(sims) if thresholds is None else np.unique(np.asarray(thresholds, dtype=np.float64))
+    grid = (
+        np.unique(sims)
+        if thresholds is None
+        else np.unique(np.asarray(thresholds, dtype=np.float64))
+    )
     hits, true_hits = _counts(sims, same, grid)
     n_same = int(same.sum())
     points = []
@@ -209,9 +217,16 @@ def threshold_curve(
         low, high = wilson_interval(tp, h, confidence)
         points.append(
             ThresholdPoint(
-                threshold=t, hits=h, true_hits=tp, false_hits=h - tp, missed=n_same - tp,
-                precision=tp / h if h else float("nan"), precision_low=low, precision_high=high,
-                recall=tp / n_same if n_same else float("nan"), hit_rate=h / sims.size,
+                threshold=t,
+                hits=h,
+                true_hits=tp,
+                false_hits=h - tp,
+                missed=n_same - tp,
+                precision=tp / h if h else float("nan"),
+                precision_low=low,
+                precision_high=high,
+                recall=tp / n_same if n_same else float("nan"),
+                hit_rate=h / sims.size,
             )
         )
     return ThresholdCurve(tuple(points), int(sims.size), n_same, confidence)
@@ -279,14 +294,22 @@ def calibrate_threshold(
     nan = float("nan")
     point = curve.points[chosen] if chosen is not None else None
     return Calibration(
-        target_precision=target_precision, confidence=confidence, method=method,
-        threshold=point.threshold if point else None, reached=point is not None,
+        target_precision=target_precision,
+        confidence=confidence,
+        method=method,
+        threshold=point.threshold if point else None,
+        reached=point is not None,
         precision=point.precision if point else nan,
         precision_low=point.precision_low if point else nan,
         precision_high=point.precision_high if point else nan,
-        recall=point.recall if point else nan, hit_rate=point.hit_rate if point else nan,
-        threshold_low=low, threshold_high=high, bootstrap_reached=reached_share,
-        n_pairs=curve.n_pairs, n_same=curve.n_same, curve=curve,
+        recall=point.recall if point else nan,
+        hit_rate=point.hit_rate if point else nan,
+        threshold_low=low,
+        threshold_high=high,
+        bootstrap_reached=reached_share,
+        n_pairs=curve.n_pairs,
+        n_same=curve.n_same,
+        curve=curve,
     )
 
 
@@ -303,4 +326,3 @@ def score_pairs(
     vectors = embedder.embed(texts).astype(np.float64)
     sims = np.einsum("ij,ij->i", vectors[0::2], vectors[1::2])
     return sims, np.array([bool(label) for *_, label in pairs])
-

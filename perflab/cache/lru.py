@@ -127,7 +127,11 @@ class EmbeddingCache:
         missing = self._split(texts, out)
         if missing:
             inner = getattr(self.embedder, "aembed", None)
-            vectors = await inner(list(missing)) if inner is not None else self.embedder.embed(list(missing))
+            vectors = (
+                await inner(list(missing))
+                if inner is not None
+                else self.embedder.embed(list(missing))
+            )
             self._store(missing, vectors, out)
         return out
 
@@ -147,7 +151,11 @@ class EmbeddingCache:
         with self._lock:
             total = self._hits + self._misses
             return EmbeddingCacheStats(
-                self._hits, self._misses, self._evictions, len(self._data), self.max_size,
+                self._hits,
+                self._misses,
+                self._evictions,
+                len(self._data),
+                self.max_size,
                 self._hits / total if total else 0.0,
             )
 

@@ -21,20 +21,18 @@ from perflab.embedders.sentence_transformers import SentenceTransformerEmbedder
 from perflab.embedders.wordllama import WordLlamaEmbedder
 from perflab.errors import ConfigError
 
-__all__ = sorted(
-    [
-        "AsyncEmbedder",
-        "EMBEDDER_KINDS",
-        "Embedder",
-        "FloatArray",
-        "HashingEmbedder",
-        "OpenAIEmbedder",
-        "SentenceTransformerEmbedder",
-        "WordLlamaEmbedder",
-        "get_embedder",
-        "l2_normalise",
-    ]
-)
+__all__ = [
+    "EMBEDDER_KINDS",
+    "AsyncEmbedder",
+    "Embedder",
+    "FloatArray",
+    "HashingEmbedder",
+    "OpenAIEmbedder",
+    "SentenceTransformerEmbedder",
+    "WordLlamaEmbedder",
+    "get_embedder",
+    "l2_normalise",
+]
 
 EMBEDDER_KINDS = ("wordllama", "hashing", "openai", "sentence-transformers")
 

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from hashlib import blake2b
+from itertools import pairwise
 
 import numpy as np
 
@@ -88,7 +89,7 @@ class HashingEmbedder:
     def features(self, text: str) -> tuple[list[str], list[str], list[str]]:
         """Return the (words, bigrams, char n-grams) a text is hashed from: handy in a notebook."""
         words = _WORD.findall(text.lower())
-        bigrams = [f"{a} {b}" for a, b in zip(words, words[1:])]
+        bigrams = [f"{a} {b}" for a, b in pairwise(words)]
         low, high = self._char_ngrams
         grams: list[str] = []
         for word in words:
@@ -99,7 +100,8 @@ class HashingEmbedder:
 
     def _embed_one(self, text: str, out: FloatArray) -> None:
         for family, (prefix, weight) in zip(
-            self.features(text), (("w:", self._weights[0]), ("b:", self._weights[1]), ("c:", self._weights[2]))
+            self.features(text),
+            (("w:", self._weights[0]), ("b:", self._weights[1]), ("c:", self._weights[2])),
         ):
             if not family or weight == 0:
                 continue

@@ -140,7 +140,9 @@ class OpenAIEmbedder:
             self._aclient = openai.AsyncOpenAI(**self._client_kwargs())
         responses = []
         for batch in self._batches(texts):
-            responses.append((await self._aclient.embeddings.create(**self._request(batch)), len(batch)))
+            responses.append(
+                (await self._aclient.embeddings.create(**self._request(batch)), len(batch))
+            )
         return self._to_matrix(responses, len(texts))
 
     def close(self) -> None:

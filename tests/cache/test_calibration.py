@@ -17,6 +17,7 @@ from perflab.cache.calibration import (
 )
 from perflab.embedders import HashingEmbedder
 
+
 def two_groups(seed: int, n: int = 300) -> tuple[np.ndarray, np.ndarray]:
     """Same-intent pairs around 0.85, different-intent pairs around 0.6."""
     rng = np.random.default_rng(seed)
@@ -42,7 +43,12 @@ def test_curve_counts_hits_at_each_threshold() -> None:
 def test_curve_on_a_grid_with_no_hits_has_nan_precision() -> None:
     """Above every similarity nothing hits: precision is NaN, recall and hit rate 0."""
     point = threshold_curve(SIMS, SAME, thresholds=[0.99]).points[0]
-    assert point.hits == 0 and math.isnan(point.precision) and point.recall == 0 and point.hit_rate == 0
+    assert (
+        point.hits == 0
+        and math.isnan(point.precision)
+        and point.recall == 0
+        and point.hit_rate == 0
+    )
 
 
 def test_lowest_threshold_reaching_target() -> None:
@@ -64,7 +70,9 @@ def test_lower_bound_method_is_more_cautious() -> None:
     """Requiring the Wilson lower bound to reach the target picks a threshold at least as high."""
     sims, same = two_groups(1)
     point = calibrate_threshold(sims, same, target_precision=0.9, n_bootstrap=0)
-    cautious = calibrate_threshold(sims, same, target_precision=0.9, method="lower_bound", n_bootstrap=0)
+    cautious = calibrate_threshold(
+        sims, same, target_precision=0.9, method="lower_bound", n_bootstrap=0
+    )
     assert point.threshold is not None and cautious.threshold is not None
     assert cautious.threshold > point.threshold and cautious.precision_low >= 0.9
 
@@ -96,8 +104,12 @@ def test_wilson_interval_known_value() -> None:
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"target_precision": 0}, "target_precision"), ({"confidence": 1.0}, "confidence"),
-     ({"method": "best"}, "method"), ({"n_bootstrap": -1}, "n_bootstrap")],
+    [
+        ({"target_precision": 0}, "target_precision"),
+        ({"confidence": 1.0}, "confidence"),
+        ({"method": "best"}, "method"),
+        ({"n_bootstrap": -1}, "n_bootstrap"),
+    ],
 )
 def test_bad_arguments_are_refused(kwargs: dict[str, object], match: str) -> None:
     """Out-of-range arguments raise ValueError naming the argument."""
@@ -107,7 +119,9 @@ def test_bad_arguments_are_refused(kwargs: dict[str, object], match: str) -> Non
 
 def test_score_pairs_embeds_in_one_batch() -> None:
     """score_pairs returns one cosine similarity and one label per pair."""
-    sims, labels = score_pairs(HashingEmbedder(dim=64), [("a b", "a b", True), ("a b", "x y", False)])
+    sims, labels = score_pairs(
+        HashingEmbedder(dim=64), [("a b", "a b", True), ("a b", "x y", False)]
+    )
     assert sims[0] == pytest.approx(1.0) and sims[1] < 1 and labels.tolist() == [True, False]
 
 
@@ -128,7 +142,9 @@ def test_curve_is_monotone(pairs: list[tuple[float, bool]]) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(pairs_strategy, st.floats(0.05, 1.0))
-def test_chosen_threshold_is_the_lowest_that_qualifies(pairs: list[tuple[float, bool]], target: float) -> None:
+def test_chosen_threshold_is_the_lowest_that_qualifies(
+    pairs: list[tuple[float, bool]], target: float
+) -> None:
     """The choice meets the target, and no lower candidate threshold does."""
     sims, same = zip(*pairs)
     c = calibrate_threshold(sims, same, target_precision=target, n_bootstrap=0)

@@ -36,15 +36,21 @@ class SpyStore:
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self.inner, name)
         if callable(attr):
+
             def spy(*args: Any, **kwargs: Any) -> Any:
                 self.calls.append(name)
                 return attr(*args, **kwargs)
+
             return spy
         return attr
 
 
-def make(store: VectorStore | None = None, clock: FakeClock | None = None, **kw: Any) -> SemanticCache:
-    return SemanticCache(HashingEmbedder(dim=64), store or MemoryStore(), clock=clock or FakeClock(), **kw)
+def make(
+    store: VectorStore | None = None, clock: FakeClock | None = None, **kw: Any
+) -> SemanticCache:
+    return SemanticCache(
+        HashingEmbedder(dim=64), store or MemoryStore(), clock=clock or FakeClock(), **kw
+    )
 
 
 def test_near_duplicate_hits_and_unrelated_misses() -> None:
@@ -53,14 +59,24 @@ def test_near_duplicate_hits_and_unrelated_misses() -> None:
     cache.put("how to sort a python list", "use sorted()")
     hit = cache.lookup("How to sort a Python list?")
     miss = cache.lookup("best pizza in naples")
-    assert hit.hit and hit.value == "use sorted()" and hit.similarity is not None and hit.similarity >= 0.8
+    assert (
+        hit.hit
+        and hit.value == "use sorted()"
+        and hit.similarity is not None
+        and hit.similarity >= 0.8
+    )
     assert not miss.hit and miss.value is None and miss.matched_query == "how to sort a python list"
 
 
 def test_lookup_on_empty_cache_is_a_miss_without_neighbour() -> None:
     """With nothing stored, a lookup misses with no similarity and no entry."""
     result = make().lookup("anything")
-    assert (result.hit, result.similarity, result.entry_id, result.value) == (False, None, None, None)
+    assert (result.hit, result.similarity, result.entry_id, result.value) == (
+        False,
+        None,
+        None,
+        None,
+    )
 
 
 def test_miss_never_reads_the_value() -> None:
@@ -227,8 +243,11 @@ def test_aget_or_compute_propagates_errors_to_waiters() -> None:
         raise RuntimeError("upstream down")
 
     async def main() -> list[Any]:
-        return list(await asyncio.gather(*(cache.aget_or_compute("q", fail) for _ in range(3)),
-                                         return_exceptions=True))
+        return list(
+            await asyncio.gather(
+                *(cache.aget_or_compute("q", fail) for _ in range(3)), return_exceptions=True
+            )
+        )
 
     results = asyncio.run(main())
     assert all(isinstance(r, RuntimeError) for r in results) and cache.stats().entries == 0
@@ -240,12 +259,16 @@ def test_aget_or_compute_propagates_errors_to_waiters() -> None:
     query=st.lists(st.floats(-1, 1), min_size=3, max_size=3),
     threshold=st.floats(-1, 1),
 )
-def test_hit_iff_similarity_reaches_threshold(stored: list[float], query: list[float], threshold: float) -> None:
+def test_hit_iff_similarity_reaches_threshold(
+    stored: list[float], query: list[float], threshold: float
+) -> None:
     """A lookup hits exactly when the best similarity is >= the threshold."""
     s, q = np.asarray(stored, np.float32), np.asarray(query, np.float32)
     if np.linalg.norm(s) < 1e-3 or np.linalg.norm(q) < 1e-3:
         return
-    cache = SemanticCache(HashingEmbedder(dim=3), MemoryStore(), threshold=threshold, clock=FakeClock())
+    cache = SemanticCache(
+        HashingEmbedder(dim=3), MemoryStore(), threshold=threshold, clock=FakeClock()
+    )
     cache.put("stored", "v", vector=unit(*s))
     result: Lookup = cache.lookup("query", vector=unit(*q))
     assert result.similarity is not None
@@ -281,8 +304,16 @@ def test_nearest_lists_neighbours_without_values() -> None:
 
 def test_open_cache_from_explicit_values(tmp_path: Path) -> None:
     """open_cache builds embedder, LRU wrapper, store and threshold from explicit values."""
-    cache = open_cache(None, embedder="hashing", backend="sqlite", path=tmp_path / "x" / "c.sqlite",
-                       threshold=0.7, ttl_days=30, embedding_cache_size=10, clock=FakeClock())
+    cache = open_cache(
+        None,
+        embedder="hashing",
+        backend="sqlite",
+        path=tmp_path / "x" / "c.sqlite",
+        threshold=0.7,
+        ttl_days=30,
+        embedding_cache_size=10,
+        clock=FakeClock(),
+    )
     assert isinstance(cache.embedder, EmbeddingCache) and cache.namespace == "hashing/v1-384"
     assert isinstance(cache.store, SQLiteStore) and cache.threshold == 0.7 and cache.ttl_days == 30
     assert (tmp_path / "x" / "c.sqlite").exists()

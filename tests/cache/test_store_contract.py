@@ -15,9 +15,19 @@ from tests.cache.conftest import unit
 NS = "test/v1-3"
 
 
-def _add(store: VectorStore, query: str, vector: np.ndarray, *, value: str = "v", expires_at: float = 100.0,
-         namespace: str = NS, intent: str | None = None) -> int:
-    return store.add(namespace, query, vector, value, intent=intent, created_at=0.0, expires_at=expires_at)
+def _add(
+    store: VectorStore,
+    query: str,
+    vector: np.ndarray,
+    *,
+    value: str = "v",
+    expires_at: float = 100.0,
+    namespace: str = NS,
+    intent: str | None = None,
+) -> int:
+    return store.add(
+        namespace, query, vector, value, intent=intent, created_at=0.0, expires_at=expires_at
+    )
 
 
 def test_store_satisfies_the_protocol(store: VectorStore) -> None:
@@ -137,13 +147,17 @@ def test_size_bytes_grows_with_entries(store: VectorStore) -> None:
     assert 0 < before < store.size_bytes()
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     vectors=st.lists(st.lists(st.floats(-1, 1), min_size=4, max_size=4), min_size=1, max_size=25),
     query=st.lists(st.floats(-1, 1), min_size=4, max_size=4),
     k=st.integers(1, 30),
 )
-def test_search_matches_brute_force(store: VectorStore, vectors: list[list[float]], query: list[float], k: int) -> None:
+def test_search_matches_brute_force(
+    store: VectorStore, vectors: list[list[float]], query: list[float], k: int
+) -> None:
     """Top-k similarities equal a brute-force sort of all cosine similarities."""
     matrix = np.asarray(vectors, dtype=np.float32)
     q = np.asarray(query, dtype=np.float32)

@@ -72,8 +72,13 @@ class MemoryStore:
         self._next_id += len(entries)
         for entry_id, entry, row in zip(ids, entries, matrix):
             self._records[entry_id] = _Record(
-                namespace, entry.query, row.copy(), entry.value, entry.intent,
-                float(entry.created_at), float(entry.expires_at),
+                namespace,
+                entry.query,
+                row.copy(),
+                entry.value,
+                entry.intent,
+                float(entry.created_at),
+                float(entry.expires_at),
             )
         self._index.add(namespace, ids, matrix, [float(e.expires_at) for e in entries])
         return ids
@@ -86,7 +91,9 @@ class MemoryStore:
         out = []
         for entry_id, similarity in self._index.search(namespace, vector, k, now=now):
             r = self._records[entry_id]
-            out.append(Neighbour(entry_id, similarity, r.query, r.intent, r.created_at, r.expires_at))
+            out.append(
+                Neighbour(entry_id, similarity, r.query, r.intent, r.created_at, r.expires_at)
+            )
         return out
 
     def get(self, entry_id: int) -> Entry | None:
@@ -95,8 +102,16 @@ class MemoryStore:
         r = self._records.get(entry_id)
         if r is None:
             return None
-        return Entry(entry_id, r.namespace, r.query, r.vector.copy(), r.value, r.intent,
-                     r.created_at, r.expires_at)
+        return Entry(
+            entry_id,
+            r.namespace,
+            r.query,
+            r.vector.copy(),
+            r.value,
+            r.intent,
+            r.created_at,
+            r.expires_at,
+        )
 
     def touch(self, entry_id: int, expires_at: float) -> bool:
         """Set an entry's expiry; ``False`` if it is gone."""
@@ -120,7 +135,9 @@ class MemoryStore:
     def clear(self, namespace: str | None = None) -> int:
         """Delete a namespace's entries (all when ``None``); return how many."""
         self._check_open()
-        gone = [i for i, r in self._records.items() if namespace is None or r.namespace == namespace]
+        gone = [
+            i for i, r in self._records.items() if namespace is None or r.namespace == namespace
+        ]
         for entry_id in gone:
             del self._records[entry_id]
         self._index.clear(namespace)
@@ -137,7 +154,8 @@ class MemoryStore:
         """Number of entries stale at ``now``."""
         self._check_open()
         return sum(
-            1 for r in self._records.values()
+            1
+            for r in self._records.values()
             if r.expires_at <= now and (namespace is None or r.namespace == namespace)
         )
 
@@ -148,7 +166,9 @@ class MemoryStore:
 
     def size_bytes(self) -> int:
         """Estimated bytes: vectors twice (records and index), plus the texts."""
-        text = sum(len(r.query) + len(r.value) + len(r.intent or "") for r in self._records.values())
+        text = sum(
+            len(r.query) + len(r.value) + len(r.intent or "") for r in self._records.values()
+        )
         return self._index.nbytes() + sum(r.vector.nbytes for r in self._records.values()) + text
 
     def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:

@@ -79,10 +79,14 @@ def inspect_cache_file(path: Path) -> bool:
         conn = sqlite3.connect(uri, uri=True)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            tables = {
+                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+            }
             version = None
             if "perflab_schema" in tables:
-                row = conn.execute("SELECT version FROM perflab_schema WHERE app = ?", (_APP,)).fetchone()
+                row = conn.execute(
+                    "SELECT version FROM perflab_schema WHERE app = ?", (_APP,)
+                ).fetchone()
                 version = row[0] if row else None
         finally:
             conn.close()
@@ -92,9 +96,15 @@ def inspect_cache_file(path: Path) -> bool:
         return True
     if app_id != APPLICATION_ID or version is None:
         listed = ", ".join(sorted(tables)) or "none"
-        raise CacheFileError(f"{path} is a SQLite database but not a perflab cache (tables: {listed}); {_FIX}")
+        raise CacheFileError(
+            f"{path} is a SQLite database but not a perflab cache (tables: {listed}); {_FIX}"
+        )
     if version != SCHEMA_VERSION:
-        newer = "a newer perflab (upgrade perflab)" if version > SCHEMA_VERSION else "an unknown perflab"
+        newer = (
+            "a newer perflab (upgrade perflab)"
+            if version > SCHEMA_VERSION
+            else "an unknown perflab"
+        )
         raise CacheFileError(
             f"{path} has cache schema version {version}, written by {newer}; "
             f"this perflab reads version {SCHEMA_VERSION}; {_FIX}"
@@ -116,7 +126,9 @@ class SQLiteStore:
         CacheFileError: the file exists and is not a usable perflab cache.
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, counter_flush_every: int = 1, timeout: float = 5.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, counter_flush_every: int = 1, timeout: float = 5.0
+    ) -> None:
         if counter_flush_every < 1:
             raise ValueError(f"counter_flush_every ({counter_flush_every}) must be >= 1")
         self.path = Path(path).expanduser()
@@ -134,7 +146,9 @@ class SQLiteStore:
         )
         try:
             self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL: durable at checkpoints, never corrupt
+            self._conn.execute(
+                "PRAGMA synchronous=NORMAL"
+            )  # WAL: durable at checkpoints, never corrupt
             if is_new:
                 with self._write() as conn:
                     for statement in _SCHEMA:
@@ -145,7 +159,9 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             self._conn = None
-            raise CacheFileError(f"{self.path} could not be read as a cache ({exc}); {_FIX}") from exc
+            raise CacheFileError(
+                f"{self.path} could not be read as a cache ({exc}); {_FIX}"
+            ) from exc
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -173,7 +189,9 @@ class SQLiteStore:
             try:
                 self._index = self._reload()
             except sqlite3.DatabaseError as exc:
-                raise CacheFileError(f"{self.path} could not be read as a cache ({exc}); {_FIX}") from exc
+                raise CacheFileError(
+                    f"{self.path} could not be read as a cache ({exc}); {_FIX}"
+                ) from exc
         return self._index
 
     def _reload(self) -> VectorIndex:
@@ -181,12 +199,21 @@ class SQLiteStore:
         conn = self._db
         self._data_version = conn.execute("PRAGMA data_version").fetchone()[0]
         index = VectorIndex()
-        rows = conn.execute("SELECT namespace, id, vector, expires_at FROM entries ORDER BY namespace, id")
+        rows = conn.execute(
+            "SELECT namespace, id, vector, expires_at FROM entries ORDER BY namespace, id"
+        )
         batch: list[tuple[str, int, bytes, float]] = []
         for row in [*rows, None]:
             if batch and (row is None or row[0] != batch[0][0]):
-                matrix = np.frombuffer(b"".join(r[2] for r in batch), dtype="<f4").reshape(len(batch), -1)
-                index.add(batch[0][0], [r[1] for r in batch], matrix.astype(np.float32), [r[3] for r in batch])
+                matrix = np.frombuffer(b"".join(r[2] for r in batch), dtype="<f4").reshape(
+                    len(batch), -1
+                )
+                index.add(
+                    batch[0][0],
+                    [r[1] for r in batch],
+                    matrix.astype(np.float32),
+                    [r[3] for r in batch],
+                )
                 batch = []
             if row is not None:
                 batch.append(row)
@@ -211,7 +238,9 @@ class SQLiteStore:
         expires_at: float,
     ) -> int:
         """Store one entry and return its id."""
-        return self.add_many(namespace, [NewEntry(query, vector, value, intent, created_at, expires_at)])[0]
+        return self.add_many(
+            namespace, [NewEntry(query, vector, value, intent, created_at, expires_at)]
+        )[0]
 
     def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
         """Store entries in one transaction: all of them, or (on any error) none."""
@@ -225,8 +254,16 @@ class SQLiteStore:
                     cursor = conn.execute(
                         "INSERT INTO entries (namespace, query, dim, vector, value, intent, created_at, expires_at)"
                         " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        (namespace, entry.query, row.shape[0], row.astype("<f4").tobytes(), entry.value,
-                         entry.intent, float(entry.created_at), float(entry.expires_at)),
+                        (
+                            namespace,
+                            entry.query,
+                            row.shape[0],
+                            row.astype("<f4").tobytes(),
+                            entry.value,
+                            entry.intent,
+                            float(entry.created_at),
+                            float(entry.expires_at),
+                        ),
                     )
                     ids.append(int(cursor.lastrowid or 0))
             index.add(namespace, ids, matrix, [float(e.expires_at) for e in entries])
@@ -247,7 +284,9 @@ class SQLiteStore:
             ).fetchall()
             meta = {r[0]: r for r in rows}
             return [
-                Neighbour(i, s, meta[i][1], meta[i][2], meta[i][3], meta[i][4]) for i, s in found if i in meta
+                Neighbour(i, s, meta[i][1], meta[i][2], meta[i][3], meta[i][4])
+                for i, s in found
+                if i in meta
             ]
 
     def get(self, entry_id: int) -> Entry | None:
@@ -280,7 +319,12 @@ class SQLiteStore:
         with self._lock:
             self._sync()
             with self._write() as conn:
-                gone = [r[0] for r in conn.execute("DELETE FROM entries WHERE expires_at <= ? RETURNING id", (now,))]
+                gone = [
+                    r[0]
+                    for r in conn.execute(
+                        "DELETE FROM entries WHERE expires_at <= ? RETURNING id", (now,)
+                    )
+                ]
             for entry_id in gone:
                 if self._index is not None:
                     self._index.remove(entry_id)
@@ -294,7 +338,9 @@ class SQLiteStore:
                 if namespace is None:
                     gone = conn.execute("DELETE FROM entries").rowcount
                 else:
-                    gone = conn.execute("DELETE FROM entries WHERE namespace = ?", (namespace,)).rowcount
+                    gone = conn.execute(
+                        "DELETE FROM entries WHERE namespace = ?", (namespace,)
+                    ).rowcount
             if self._index is not None:
                 self._index.clear(namespace)
             return int(gone)
@@ -355,13 +401,19 @@ class SQLiteStore:
             if self._pending:
                 with self._write():
                     pass
-            rows = self._db.execute("SELECT name, value FROM counters WHERE namespace = ?", (namespace,))
+            rows = self._db.execute(
+                "SELECT name, value FROM counters WHERE namespace = ?", (namespace,)
+            )
             return {r[0]: int(r[1]) for r in rows}
 
     def reset_counters(self, namespace: str | None = None) -> None:
         """Zero the counters of ``namespace`` (all when ``None``)."""
         with self._lock:
-            self._pending = {k: v for k, v in self._pending.items() if namespace is not None and k[0] != namespace}
+            self._pending = {
+                k: v
+                for k, v in self._pending.items()
+                if namespace is not None and k[0] != namespace
+            }
             with self._write() as conn:
                 if namespace is None:
                     conn.execute("DELETE FROM counters")
@@ -379,7 +431,7 @@ class SQLiteStore:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> SQLiteStore:
+    def __enter__(self) -> SQLiteStore:  # noqa: PYI034 - Self needs Python 3.11
         return self
 
     def __exit__(self, *exc: object) -> None:
