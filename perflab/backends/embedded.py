@@ -30,10 +30,13 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from perflab.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    from perflab.config import Settings
 
 __all__ = [
     "EmbeddedPostgres",
@@ -57,8 +60,8 @@ def pgserver_problem() -> str | None:
     pgserver ships wheels for CPython up to 3.12; on a newer Python, or when the
     import fails for another reason, the answer tells the user to set DATABASE_URL.
     """
-    if sys.version_info >= (3, 13):
-        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if tuple(sys.version_info[:2]) >= (3, 13):
+        version = "{}.{}".format(*sys.version_info[:2])
         return _NO_PGSERVER.format(
             why=f"has no build for Python {version} (it supports up to 3.12)"
         )
@@ -78,11 +81,16 @@ def _import_pgserver() -> ModuleType:
     return pgserver
 
 
-def default_pgdata() -> Path:
-    """The embedded server's data folder: ``<perflab data folder>/postgres``."""
+def default_pgdata(settings: Settings | None = None) -> Path:
+    """The embedded server's data folder: ``<perflab data folder>/postgres``.
+
+    Args:
+        settings: read PERFLAB_DATA_DIR from these (``.env`` included) rather than
+            from the environment alone.
+    """
     from perflab.paths import data_dir
 
-    return data_dir() / "postgres"
+    return data_dir(settings) / "postgres"
 
 
 class _PostmasterInfo(Protocol):
