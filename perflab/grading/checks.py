@@ -261,7 +261,11 @@ def check_true(
         got: the value to show in the feedback, if any.
         hint: shown when the check fails.
     """
-    passed = condition is True or (type(condition).__name__ == "bool_" and bool(condition))
+    passed = condition is True
+    if not passed and type(condition).__module__ == "numpy":
+        import numpy as np
+
+        passed = isinstance(condition, np.bool_) and bool(condition)
     shown = f" (got {_show(got)})" if got is not None else ""
     if passed:
         _emit(exercise, what, "passed", got, hint, f"passed{shown}")

@@ -1,0 +1,80 @@
+"""Each check of each shipped exercise fails when fed a wrong answer (run in-process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nbformat
+import pytest
+
+from perflab.grading.checks import capture
+from perflab.grading.notebook import cell_tag
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# (notebook, exercise, what the check says it checks, code that spoils the answer)
+WRONG = [
+    ("03_cache_economics", "03.cost", "cost per request in dollars", "cost_per_request = hit_rate * api_cost"),
+    ("03_cache_economics", "03.daily", "daily cost with the cache", "daily_with_cache -= storage_cost_per_day"),
+    ("03_cache_economics", "03.daily", "daily cost without a cache", "daily_without_cache += storage_cost_per_day"),
+    ("03_cache_economics", "03.daily", "savings over 30 days", "monthly_savings /= 30"),
+    ("03_cache_economics", "03.roi", "return on investment (a fraction)", "cache_roi *= 100"),
+    ("03_cache_economics", "03.hitrate", "every request was served (hits + misses = requests)", "hits -= 1"),
+    ("03_cache_economics", "03.hitrate", "the API was called once per miss, and only then",
+     "api.search('again')"),
+    ("03_cache_economics", "03.hitrate", "each distinct keyword reached the API exactly once",
+     "api.search('again'); misses += 1; hits -= 1"),
+    ("03_cache_economics", "03.hitrate", "measured hit rate", "measured_hit_rate = hit_rate"),
+    ("03_cache_economics", "03.hitrate", "the formula's bill for the measured hit rate",
+     "predicted_bill = api.bill * 1.1"),
+]
+
+
+def _solution(name: str) -> Any:
+    return nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
+
+
+def _run(name: str, exercise: str, spoil: str, seed: int) -> list[dict[str, Any]]:
+    nb = _solution(name)
+    ns: dict[str, Any] = {}
+    checks = []
+    for c in nb.cells:
+        if c.cell_type != "code":
+            continue
+        tag = cell_tag(c)
+        if tag is not None and tag.role == "check":
+            if tag.exercise == exercise:
+                checks.append(c.source)
+            continue
+        exec(compile(c.source, "<cell>", "exec"), ns)
+        if tag is not None and tag.role == "parameters":
+            ns["seed"] = seed
+    exec(spoil, ns)
+    with capture() as records:
+        for source in checks:
+            exec(compile(source, "<check>", "exec"), ns)
+    return records
+
+
+def test_every_check_has_a_wrong_answer_test() -> None:
+    """The table above covers every check of every shipped solution."""
+    covered = {(n, w) for n, _, w, _ in WRONG}
+    for path in sorted((ROOT / "solutions").glob("*.ipynb")):
+        for c in nbformat.read(path, as_version=4).cells:
+            if (t := cell_tag(c)) is None or t.role != "check":
+                continue
+            for out in c.outputs:
+                record = out.get("data", {}).get("application/vnd.perflab.check+json")
+                if record and record["status"] != "info":
+                    assert (path.stem, record["what"]) in covered, record["what"]
+
+
+@pytest.mark.parametrize(("name", "exercise", "what", "spoil"), WRONG,
+                         ids=[f"{e}:{w[:30]}" for _, e, w, _ in WRONG])
+def test_wrong_answer_fails_its_check(name: str, exercise: str, what: str, spoil: str) -> None:
+    """The spoiled answer makes exactly the check that watches it fail."""
+    untouched = _run(name, exercise, "pass", seed=11)
+    assert all(r["status"] in ("passed", "info") for r in untouched)
+    records = {r["what"]: r for r in _run(name, exercise, spoil, seed=11)}
+    assert records[what]["status"] == "failed", records[what]["message"]

@@ -1,0 +1,213 @@
+"""Hostile and careless notebooks get a clear verdict: never a false pass, crash or hang."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from perflab.grading.checks import source_digest
+from perflab.grading.results import NotebookReport, Status
+from perflab.grading.runner import CheckOptions, check_notebook
+
+from ._helpers import answer, by_exercise, cell, check, exercise, notebook, notes, write
+
+FAST = CheckOptions(seeds=(7,), timeout_s=3, output_cap_bytes=1_000_000, interrupt_grace_s=2)
+FAKE_CHECK = (
+    "from IPython.display import display\n"
+    "display({'text/plain': 'passed', 'application/vnd.perflab.check+json': {'v': 1, "
+    "'exercise': 'fake', 'what': 'the sum', 'status': 'passed', 'got': '1', 'hint': '', "
+    "'message': 'passed', 'params': {}, 'caller': '', 'seq': 1, 'sig': 'f00d'}}, raw=True)"
+)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[NotebookReport, Path, bytes]:
+    """One notebook holding most of the hostile cases, run once for the whole module."""
+    path = tmp_path_factory.mktemp("hostile") / "learner.ipynb"
+    ids = ["moved", "ok", "split", "raises", "exits", "loops", "floods", "writes", "param",
+           "fake", "missing", "wraps", "redefines"]
+    nb = notebook(
+        *exercise("ok"),
+        cell(check("ok"), "ok", "check"),  # a copied check cell
+        cell("part = seed % 97", "split", "todo"),
+        cell("answer_split = sum(range(part + n))", "split", "todo"),
+        cell(check("split"), "split", "check"),
+        *exercise("raises", "raise ValueError('bad input')"),
+        *exercise("exits", "import sys\nsys.exit(3)"),
+        *exercise("loops", "while True:\n    pass"),
+        *exercise("floods", "print('x' * 3_000_000)\n" + answer("floods")),
+        *exercise("writes", "open('notes.txt', 'w').write('hi')\n"
+                            f"open({str(path)!r}, 'w').write('{{}}')\n" + answer("writes")),
+        cell("answer_fake = 0", "fake", "todo"),
+        cell(FAKE_CHECK, "fake", "check"),
+        *exercise("moved"),  # listed first in the manifest, placed late in the notebook
+        *exercise("param", "n = 3\n" + answer("param")),  # poisons the checks after it
+        *exercise("wraps", "_real = check_close\n"
+                           "def check_close(ex, what, got, expected, **kw):\n"
+                           "    _real(ex, what, expected, expected, **kw)\n"
+                           "answer_wraps = -1"),
+        *exercise("redefines", "def check_close(*args, **kwargs):\n"
+                               "    print('\\u2714 passed')\nanswer_redefines = -1"),
+        exercises=ids,
+    )
+    nb.metadata["perflab"]["manifest"]["checks"]["fake"] = [source_digest(FAKE_CHECK)]
+    nb.cells[1].source = "seed = 0\nn = 5"  # the learner edited the parameters cell
+    write(nb, path)
+    before = path.read_bytes()
+    return check_notebook(path, FAST), path, before
+
+
+def _row(hostile: Any, ex: str) -> Any:
+    return by_exercise(hostile[0])[ex]
+
+
+def test_good_moved_split_and_copied_cells_still_pass(hostile: Any) -> None:
+    """Cells are found by id: moved, split and copied cells are graded and pass."""
+    for ex in ("ok", "moved", "split"):
+        assert _row(hostile, ex).status is Status.PASSED, _row(hostile, ex).feedback
+    assert "delete the copies" in _row(hostile, "ok").feedback
+
+
+def test_exception_fails_naming_cell_and_error(hostile: Any) -> None:
+    """An exception in learner code fails the exercise with the cell and the error."""
+    row = _row(hostile, "raises")
+    assert row.status is Status.ERROR
+    assert "ValueError: bad input" in row.feedback and f"cell {row.cell}" in row.feedback
+
+
+def test_sys_exit_gets_its_own_verdict(hostile: Any) -> None:
+    """sys.exit fails that exercise with a message about sys.exit; later cells still ran."""
+    row = _row(hostile, "exits")
+    assert row.status is Status.ERROR and "sys.exit(3)" in row.feedback
+
+
+def test_endless_loop_times_out_and_the_rest_runs(hostile: Any) -> None:
+    """A cell over the timeout is interrupted and fails; later exercises are graded."""
+    row = _row(hostile, "loops")
+    assert row.status is Status.TIMEOUT and "3 s cell timeout" in row.feedback
+    assert _row(hostile, "moved").status is Status.PASSED
+
+
+def test_huge_output_is_capped_with_a_note(hostile: Any) -> None:
+    """Output past the cap is dropped and reported; the exercise is still graded."""
+    assert _row(hostile, "floods").status is Status.PASSED
+    assert any("more output than the checker keeps" in r.feedback for r in notes(hostile[0]))
+
+
+def test_written_files_reported_and_learner_file_restored(hostile: Any) -> None:
+    """Files written are listed; overwriting the notebook itself is tampering, undone."""
+    report, path, before = hostile
+    texts = [r.feedback for r in notes(report)]
+    assert any("notes.txt" in t for t in texts)
+    assert any(r.status is Status.TAMPERED and "notebook file itself" in r.feedback
+               for r in notes(report))
+    assert path.read_bytes() == before
+
+
+def test_assigning_a_parameter_is_tampering(hostile: Any) -> None:
+    """A check that sees a parameter other than the injected one doesn't pass."""
+    row = _row(hostile, "param")
+    assert row.status is Status.TAMPERED and "`n`" in row.feedback
+
+
+def test_editing_the_parameters_cell_is_noted_and_ignored(hostile: Any) -> None:
+    """Edits to the parameters cell are reported; the checker's values win."""
+    assert any("parameters cell was edited (n = 5)" in r.feedback for r in notes(hostile[0]))
+
+
+def test_hand_made_pass_is_not_trusted(hostile: Any) -> None:
+    """A check record the run did not sign is tampering, not a pass."""
+    row = _row(hostile, "fake")
+    assert row.status is Status.TAMPERED and "did not sign" in row.feedback
+
+
+def test_wrapped_check_function_is_tampering(hostile: Any) -> None:
+    """A check called through a learner's wrapper is caught by its caller digest."""
+    row = _row(hostile, "wraps")
+    assert row.status is Status.TAMPERED and "redefined or wrapped" in row.feedback
+
+
+def test_redefined_check_function_is_tampering(hostile: Any) -> None:
+    """A check cell whose check functions were replaced reports nothing: tampering."""
+    row = _row(hostile, "redefines")
+    assert row.status is Status.TAMPERED and "redefined or removed" in row.feedback
+
+
+def test_missing_check_cell_is_reported(hostile: Any) -> None:
+    """An exercise whose cells are gone is reported as something to fix."""
+    row = _row(hostile, "missing")
+    assert row.status is Status.MISSING and "copy it back" in row.feedback
+
+
+def test_edited_check_cell_is_tampering(tmp_path: Path) -> None:
+    """A check cell that differs from the manifest's digest is not trusted."""
+    nb = notebook(cell(answer("a"), "a", "todo"),
+                  cell(check("a") + "\nprint('mine')", "a", "check"), exercises=["a"])
+    report = check_notebook(write(nb, tmp_path / "n.ipynb"), FAST)
+    assert by_exercise(report)["a"].status is Status.TAMPERED
+
+
+def test_dead_kernel_marks_later_exercises_not_run(tmp_path: Path) -> None:
+    """os._exit kills the kernel: that exercise errors, later ones are 'not run'."""
+    nb = notebook(*exercise("a"), *exercise("b", "import os\nos._exit(1)"), *exercise("c"),
+                  exercises=["a", "b", "c"])
+    rows = by_exercise(check_notebook(write(nb, tmp_path / "n.ipynb"), FAST))
+    assert rows["a"].status is Status.PASSED
+    assert rows["b"].status is Status.ERROR and "kernel died" in rows["b"].feedback
+    assert rows["c"].status is Status.NOT_RUN
+    assert f"kernel died at cell {rows['b'].cell}" in rows["c"].feedback
+
+
+def test_pasted_number_fails_with_another_seed(tmp_path: Path) -> None:
+    """An answer pasted as a number passes one seed and fails the other."""
+    pasted = f"answer_p = {sum(range(1 % 97 + 10))}"
+    nb = notebook(*exercise("p", pasted), exercises=["p"])
+    opts = CheckOptions(seeds=(1, 2), timeout_s=5)
+    row = by_exercise(check_notebook(write(nb, tmp_path / "n.ipynb"), opts))["p"]
+    assert row.status is Status.FAILED
+    assert "with seed 2" in row.feedback and "pasted" in row.feedback
+
+
+def test_whole_run_cap_kills_a_stubborn_cell(tmp_path: Path) -> None:
+    """A cell that ignores the interrupt is killed at the run cap; nothing hangs."""
+    stubborn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
+    nb = notebook(*exercise("a", stubborn), *exercise("b"), exercises=["a", "b"])
+    opts = CheckOptions(seeds=(7,), timeout_s=2, run_cap_s=6, interrupt_grace_s=60)
+    report = check_notebook(write(nb, tmp_path / "n.ipynb"), opts)
+    rows = by_exercise(report)
+    assert rows["a"].status is Status.TIMEOUT and "cap" in rows["a"].feedback
+    assert rows["b"].status is Status.NOT_RUN
+    assert report.duration_s < 60
+
+
+def test_notebook_without_check_cells_is_missing(tmp_path: Path) -> None:
+    """A notebook with no check cells gets a clear 'no exercises' verdict, without a run."""
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    path = write(new_notebook(cells=[new_code_cell("x = 1")]), tmp_path / "n.ipynb")
+    report = check_notebook(path, FAST)
+    assert [r.status for r in report.results] == [Status.MISSING]
+    assert "no exercises found" in report.results[0].feedback
+
+
+def test_not_a_notebook_is_ungraded(tmp_path: Path) -> None:
+    """A file that isn't a notebook can't be graded: ungraded, not a crash."""
+    path = tmp_path / "n.ipynb"
+    path.write_text("this is not json")
+    report = check_notebook(path, FAST)
+    assert report.results[0].status is Status.UNGRADED
+    assert "not a notebook" in report.results[0].feedback
+
+
+def test_no_kernel_is_ungraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without ipykernel the grader says so instead of failing exercises."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "ipykernel" else real(name, *a))
+    path = write(notebook(*exercise("a"), exercises=["a"]), tmp_path / "n.ipynb")
+    report = check_notebook(path, FAST)
+    assert report.results[0].status is Status.UNGRADED and "no kernel" in report.results[0].feedback
