@@ -333,3 +333,24 @@ def test_open_cache_reads_settings_like_objects() -> None:
     cache = open_cache(FakeSettings(), clock=FakeClock())
     assert (cache.threshold, cache.ttl_days, cache.namespace) == (0.6, 30.0, "hashing/v1-384")
     assert isinstance(cache.store, MemoryStore) and isinstance(cache.embedder, HashingEmbedder)
+
+
+def test_open_cache_from_real_settings_profile(tmp_path: Path) -> None:
+    """The budget profile's threshold and TTL reach the cache; PERFLAB_CACHE_PATH picks the file."""
+    from perflab.config import load_settings
+
+    settings = load_settings(
+        "budget", env_file=None, perflab_embedder="hashing", perflab_cache_path=tmp_path / "c.sqlite3"
+    )
+    with open_cache(settings, clock=FakeClock()) as cache:
+        assert (cache.threshold, cache.ttl_days) == (0.7, 30.0)
+        assert isinstance(cache.store, SQLiteStore) and cache.store.path == tmp_path / "c.sqlite3"
+        assert isinstance(cache.embedder, EmbeddingCache)  # EMBEDDING_CACHE_SIZE defaults to 1000
+
+
+def test_open_cache_postgres_without_url_is_a_config_error() -> None:
+    """Choosing the postgres backend without DATABASE_URL says what to set."""
+    from perflab.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="DATABASE_URL"):
+        open_cache(None, embedder="hashing", backend="postgres")
