@@ -10,13 +10,32 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 
-def database_url(tmp_dir: Path) -> Iterator[str]:
+@contextmanager
+def server_folder() -> Iterator[Path]:
+    """A fresh folder for a server's data, removed afterwards.
+
+    Not under pytest's tmp_path: as root, pgserver runs PostgreSQL as the user
+    ``pgserver`` and opens the folder's parents to it (o+rx), but every pytest
+    session resets ``/tmp/pytest-of-root`` to 0700, which would lock the server out
+    of its own data whenever another pytest runs at the same time (CI, xdist, agents).
+    """
+    folder = Path(tempfile.mkdtemp(prefix="perflab-pg-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def database_url() -> Iterator[str]:
     """Yield a database URL for the session, starting (and afterwards stopping) a server if needed.
 
     Skips, with the reason, when there is no DATABASE_URL and pgserver cannot run.
@@ -30,15 +49,16 @@ def database_url(tmp_dir: Path) -> Iterator[str]:
     problem = pgserver_problem()
     if problem is not None:
         pytest.skip(problem)
-    server = EmbeddedPostgres(tmp_dir / "pgdata")
-    try:
-        started = server.start()
-    except Exception as exc:  # noqa: BLE001 - a sandbox without useradd, a full disk...
-        pytest.skip(f"the embedded PostgreSQL did not start ({type(exc).__name__}: {exc})")
-    try:
-        yield started
-    finally:
-        server.stop()
+    with server_folder() as folder:
+        server = EmbeddedPostgres(folder / "pgdata")
+        try:
+            started = server.start()
+        except Exception as exc:  # noqa: BLE001 - a sandbox without useradd, a full disk...
+            pytest.skip(f"the embedded PostgreSQL did not start ({type(exc).__name__}: {exc})")
+        try:
+            yield started
+        finally:
+            server.stop()
 
 
 def throwaway_schema(url: str) -> Iterator[str]:

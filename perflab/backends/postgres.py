@@ -33,7 +33,7 @@ import numpy as np
 
 from perflab.backends.embedded import redact_url
 from perflab.cache._store import Entry, FloatArray, Neighbour, NewEntry, as_vector, check_entries
-from perflab.errors import ServiceError
+from perflab.errors import BackendUnavailable, ServiceError
 
 if TYPE_CHECKING:
     import psycopg
@@ -167,17 +167,22 @@ class PostgresStore:
         self._indexed: set[int] = set()
         self._searches = 0
         self._writes = 0
-        if apply_schema:
-            migrate(url, schema=schema)
         kwargs: dict[str, Any] = {"autocommit": True}
         path = _search_path(schema)
         if path is not None:
             kwargs["options"] = f"-c search_path={path.replace(' ', '')}"
-        with psycopg.connect(url, **kwargs) as conn:
-            # Fetch the vector type once; each pooled connection reuses it (no extra round trip).
-            self._vector_info = TypeInfo.fetch(conn, "vector")
+        try:
+            if apply_schema:
+                migrate(url, schema=schema)
+            with psycopg.connect(url, **kwargs) as conn:
+                # Fetch the vector type once; every pooled connection reuses it (no extra round trip).
+                self._vector_info = TypeInfo.fetch(conn, "vector")
+        except psycopg.OperationalError as exc:
+            raise ServiceError(f"could not reach the database {redact_url(url)} ({exc})") from exc
         if self._vector_info is None:
-            raise ServiceError("the database has no `vector` type: run `perflab db migrate` first")
+            raise BackendUnavailable(
+                f"the database {redact_url(url)} has no `vector` type: run `perflab db migrate` first"
+            )
         self._pool: psycopg_pool.ConnectionPool[psycopg.Connection[Any]] | None = ConnectionPool(
             url,
             kwargs=kwargs,

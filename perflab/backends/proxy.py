@@ -164,7 +164,7 @@ class LatencyProxy:
         await self._server.wait_closed()
         self._server = None
 
-    async def __aenter__(self) -> LatencyProxy:
+    async def __aenter__(self) -> LatencyProxy:  # noqa: PYI034 - Self needs Python 3.11
         await self.start()
         return self
 
@@ -247,7 +247,7 @@ class LatencyProxy:
 
     # -- a thread of its own, for synchronous callers ----------------------------------
 
-    def __enter__(self) -> LatencyProxy:
+    def __enter__(self) -> LatencyProxy:  # noqa: PYI034 - Self needs Python 3.11
         started = threading.Event()
         failure: list[BaseException] = []
 

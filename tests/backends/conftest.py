@@ -10,9 +10,9 @@ from tests import _pg
 
 
 @pytest.fixture(scope="session")
-def pg_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_url() -> Iterator[str]:
     """A PostgreSQL URL: DATABASE_URL, or the embedded server started for this session."""
-    yield from _pg.database_url(tmp_path_factory.mktemp("pg"))
+    yield from _pg.database_url()
 
 
 @pytest.fixture(scope="session")
