@@ -31,6 +31,7 @@ from perflab.clock import Clock, default_clock
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Self
 
 __all__ = ["Counters", "LatencyRecorder", "LatencySummary", "Metrics", "Spans", "Timer", "format_duration"]
 
@@ -112,7 +113,7 @@ class Timer:
         self._start = 0.0
         self.elapsed_s = math.nan
 
-    def __enter__(self) -> Timer:
+    def __enter__(self) -> Self:
         self._start = self._clock.now()
         return self
 

@@ -30,6 +30,7 @@ from perflab.clock import Clock, default_clock
 
 if TYPE_CHECKING:
     import pandas as pd
+    from typing_extensions import Self
 
 __all__ = ["MonitorStats", "PsutilSampler", "ResourceMonitor", "ResourceSample", "Sampler"]
 
@@ -180,11 +181,11 @@ class ResourceMonitor:
         while not self._stop.wait(self.interval):
             try:
                 self.sample_once()
-            except Exception as exc:  # e.g. the watched process exited
+            except Exception as exc:  # noqa: BLE001 - e.g. the watched process exited
                 self.error = exc
                 return
 
-    def start(self) -> ResourceMonitor:
+    def start(self) -> Self:
         """Take a first reading and start sampling in the background.
 
         Raises:
@@ -213,7 +214,7 @@ class ResourceMonitor:
                 self.sample_once()
         return self.stats()
 
-    def __enter__(self) -> ResourceMonitor:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
