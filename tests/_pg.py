@@ -58,7 +58,7 @@ def database_url() -> Iterator[str]:
         try:
             yield started
         finally:
-            server.stop()
+            server.stop(mode="immediate")  # its data is thrown away next
 
 
 def throwaway_schema(url: str) -> Iterator[str]:

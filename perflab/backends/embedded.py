@@ -179,8 +179,14 @@ class EmbeddedPostgres:
         """The running server's URL, or ``None`` when it is not running."""
         return self.status().url
 
-    def stop(self) -> bool:
-        """Stop the server (fast shutdown: open sessions are disconnected).
+    def stop(self, *, mode: str = "fast") -> bool:
+        """Stop the server.
+
+        Args:
+            mode: ``"fast"`` disconnects open sessions and writes a checkpoint;
+                ``"immediate"`` skips the checkpoint (the next start replays the
+                write-ahead log: safe, and quicker for throwaway servers); ``"smart"``
+                waits for sessions to end.
 
         Returns:
             ``True`` if a server was running and is now stopped, ``False`` if none was.
@@ -188,8 +194,10 @@ class EmbeddedPostgres:
         if self._postmaster_info() is None:
             return False
         pgserver = self._pgserver()
+        if mode not in ("smart", "fast", "immediate"):
+            raise ValueError(f"mode ({mode!r}) must be 'smart', 'fast' or 'immediate'")
         pgserver.pg_ctl(
-            ["-w", "-m", "fast", "stop"], pgdata=self.pgdata, user=_system_user(), timeout=60
+            ["-w", "-m", mode, "stop"], pgdata=self.pgdata, user=_system_user(), timeout=60
         )
         return True
 
