@@ -140,19 +140,20 @@ def chunk_spans(
     chunks: list[tuple[int, int]] = []
     n = len(atoms)
     i = 0
+    fresh = 0  # first atom not in any chunk yet: each chunk must reach past it
     while i < n:
         j = i
         while j + 1 < n and measure(i, j + 1) <= size:
             j += 1
         if j + 1 < n:  # not the last chunk: back up to a sentence end if one is near
-            for k in range(j, i - 1, -1):
+            for k in range(j, max(i, fresh) - 1, -1):
                 if atoms[k].sentence_end and 2 * measure(i, k) >= size:
                     j = k
                     break
         chunks.append((atoms[i].start, atoms[j].end))
         if j + 1 >= n:
             break
-        k = j + 1
+        fresh = k = j + 1
         while k - 1 > i and measure(k - 1, j) <= overlap:
             k -= 1
         while k <= j and measure(k, j + 1) > size:

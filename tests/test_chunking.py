@@ -143,3 +143,9 @@ def test_overlapping_chunks_fit_and_progress(
         assert a0 < a1 and b0 < b1
     covered = {i for a, b in spans for i in range(a, b)}
     assert all(i in covered for i, ch in enumerate(text) if not ch.isspace())
+
+
+def test_overlap_never_repeats_a_chunk_end() -> None:
+    """Backing up to a sentence end never lands inside the overlap (a found regression)."""
+    spans = chunk_spans("? ??? a ?", size=5, overlap=3)
+    assert all(b0 < b1 for (_, b0), (_, b1) in itertools.pairwise(spans))
