@@ -14,14 +14,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from perflab.grading.checks import (
-    MIME_TYPE,
-    capture,
-    check_close,
-    check_equal,
-    check_prediction,
-    check_true,
-)
+from perflab.grading.checks import MIME_TYPE as MIME_TYPE
+from perflab.grading.checks import capture as capture
+from perflab.grading.checks import check_close as check_close
+from perflab.grading.checks import check_equal as check_equal
+from perflab.grading.checks import check_prediction as check_prediction
+from perflab.grading.checks import check_true as check_true
 
 _LAZY = {
     "CheckOptions": "perflab.grading.runner",
@@ -34,15 +32,22 @@ _LAZY = {
     "sync": "perflab.grading.authoring",
 }
 
-__all__ = sorted([
+__all__ = [
     "MIME_TYPE",
+    "CheckOptions",
+    "ExerciseResult",
+    "NotebookReport",
+    "Status",
     "capture",
     "check_close",
     "check_equal",
+    "check_notebook",
+    "check_paths",
     "check_prediction",
     "check_true",
-    *_LAZY,
-])
+    "make_exercise",
+    "sync",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -38,8 +38,9 @@ def _make_engine() -> Any:
     from papermill.utils import merge_kwargs, remove_args
 
     class Client(PapermillNotebookClient):  # type: ignore[misc]
-        def __init__(self, nb_man: Any, output_cap: int, interrupt_grace: float,
-                     pid_file: str, **kw: Any) -> None:
+        def __init__(
+            self, nb_man: Any, output_cap: int, interrupt_grace: float, pid_file: str, **kw: Any
+        ) -> None:
             super().__init__(nb_man, **kw)
             self.pid_file = pid_file
             self.output_cap = output_cap
@@ -86,53 +87,82 @@ def _make_engine() -> Any:
             self._run_info()["finished"] = True
             self.nb_man.save()
 
-        async def _async_handle_timeout(self, timeout: int,
-                                        cell: NotebookNode | None = None) -> None:
+        async def _async_handle_timeout(
+            self, timeout: int, cell: NotebookNode | None = None
+        ) -> None:
             now = time.monotonic()
             first = self.interrupted_at.setdefault(self.current, now)
             if first == now and cell is not None:
                 cell.metadata.setdefault(RUN_KEY, {})["timed_out"] = timeout
                 assert self.km is not None
                 await ensure_async(self.km.interrupt_kernel())
-                return None
+                return
             if now - first > self.interrupt_grace:
                 raise CellTimeoutError.error_from_timeout_and_cell(
-                    "Cell execution timed out", timeout, cell)
+                    "Cell execution timed out",
+                    timeout,
+                    cell,  # type: ignore[arg-type]
+                )
             await asyncio.sleep(0.05)
-            return None
+            return
 
-        def output(self, outs: list[NotebookNode], msg: dict[str, Any],
-                   display_id: str | None, cell_index: int) -> NotebookNode | None:
+        def output(
+            self,
+            outs: list[NotebookNode],
+            msg: dict[str, Any],
+            display_id: str | None,
+            cell_index: int,
+        ) -> NotebookNode | None:
             content = msg.get("content", {})
             data = content.get("data") or {}
             if MIME_TYPE in data and self.records < 10_000:
                 self.records += 1
-                return super().output(outs, msg, display_id, cell_index)
+                return super().output(outs, msg, display_id, cell_index)  # type: ignore[no-any-return]
             size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values())
             size += len(str(content.get("traceback", "")))
             self.output_bytes += size
             if self.output_bytes <= self.output_cap:
-                return super().output(outs, msg, display_id, cell_index)
+                return super().output(outs, msg, display_id, cell_index)  # type: ignore[no-any-return]
             cell = self.nb.cells[cell_index]
             marks = cell.metadata.setdefault(RUN_KEY, {})
             if not marks.get("output_capped"):
                 marks["output_capped"] = True
-                outs.append(new_output("stream", name="stderr", text=(
-                    f"[perflab check: output passed the {self.output_cap // 1_000_000} MB cap; "
-                    "the rest was dropped]\n")))
+                outs.append(
+                    new_output(
+                        "stream",
+                        name="stderr",
+                        text=(  # type: ignore[no-untyped-call]
+                            f"[perflab check: output passed the {self.output_cap // 1_000_000} MB cap; "
+                            "the rest was dropped]\n"
+                        ),
+                    )
+                )
             return None
 
     class Engine(NBClientEngine):  # type: ignore[misc]
         @classmethod
-        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, log_output: bool = False,
-                                     stdout_file: Any = None, stderr_file: Any = None,
-                                     start_timeout: int = 60, execution_timeout: Any = None,
-                                     **kwargs: Any) -> Any:
+        def execute_managed_notebook(
+            cls,
+            nb_man: Any,
+            kernel_name: str,
+            log_output: bool = False,
+            stdout_file: Any = None,
+            stderr_file: Any = None,
+            start_timeout: int = 60,
+            execution_timeout: Any = None,
+            **kwargs: Any,
+        ) -> Any:
             kwargs = remove_args(["input_path"], **kwargs)
             safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
             final_kwargs = merge_kwargs(
-                safe_kwargs, timeout=execution_timeout, startup_timeout=start_timeout,
-                kernel_name=kernel_name, log_output=False, stdout_file=None, stderr_file=None)
+                safe_kwargs,
+                timeout=execution_timeout,
+                startup_timeout=start_timeout,
+                kernel_name=kernel_name,
+                log_output=False,
+                stdout_file=None,
+                stderr_file=None,
+            )
             return Client(nb_man, **final_kwargs).execute()
 
     return Engine
@@ -152,20 +182,32 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     papermill_engines.register("perflab", _make_engine())
     try:
         papermill.execute_notebook(
-            spec["input"], spec["output"], parameters=spec["parameters"],
-            engine_name="perflab", kernel_name=spec["kernel_name"], language="python",
-            cwd=spec["cwd"], progress_bar=False, log_output=False,
-            start_timeout=spec.get("start_timeout", 60), execution_timeout=spec["timeout"],
-            allow_errors=True, output_cap=spec["output_cap"],
-            interrupt_grace=spec.get("interrupt_grace", 5.0), pid_file=spec["pid_file"],
+            spec["input"],
+            spec["output"],
+            parameters=spec["parameters"],
+            engine_name="perflab",
+            kernel_name=spec["kernel_name"],
+            language="python",
+            cwd=spec["cwd"],
+            progress_bar=False,
+            log_output=False,
+            start_timeout=spec.get("start_timeout", 60),
+            execution_timeout=spec["timeout"],
+            allow_errors=True,
+            output_cap=spec["output_cap"],
+            interrupt_grace=spec.get("interrupt_grace", 5.0),
+            pid_file=spec["pid_file"],
             autosave_cell_every=2,
         )
-    except Exception as exc:  # kernel could not start, or something we did not foresee
+    except Exception as exc:  # noqa: BLE001 - kernel could not start, or something we did not foresee
         name = type(exc).__name__
         started = Path(spec["output"]).exists() and _started(spec["output"])
-        return {"outcome": "ran" if started else "no-kernel", "error": name,
-                "message": f"{name}: {exc}"[:2000],
-                "traceback": traceback.format_exc()[-4000:]}
+        return {
+            "outcome": "ran" if started else "no-kernel",
+            "error": name,
+            "message": f"{name}: {exc}"[:2000],
+            "traceback": traceback.format_exc()[-4000:],
+        }
     return {"outcome": "ran"}
 
 

@@ -25,7 +25,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from perflab.grading.notebook import cell_tag, manifest_from_notebook
+from perflab.grading.notebook import (
+    cell_tag,
+    manifest_from_notebook,
+    read_notebook,
+    writes_notebook,
+)
 
 __all__ = ["BEGIN", "END", "execute_solution", "make_exercise", "out_of_sync", "sync"]
 
@@ -53,7 +58,9 @@ def _strip_region(source: str, exercise: str, markdown: bool) -> str:
             else:
                 out.append(f"{indent}# TODO: your code here")
                 label = f"exercise {exercise}: " if exercise else ""
-                out.append(f'{indent}raise NotImplementedError("{label}replace this line with your code")')
+                out.append(
+                    f'{indent}raise NotImplementedError("{label}replace this line with your code")'
+                )
             region = None
             continue
         if region is not None:
@@ -84,21 +91,18 @@ def make_exercise(solution: Any) -> Any:
         cell.pop("id", None)
     meta = dict(nb.metadata.get("perflab", {}))
     meta["manifest"] = manifest_from_notebook(solution).as_dict()
-    nb.metadata = {k: v for k, v in nb.metadata.items()
-                   if k in ("kernelspec", "language_info")}
+    nb.metadata = {k: v for k, v in nb.metadata.items() if k in ("kernelspec", "language_info")}
     nb.metadata["perflab"] = meta
     nb.metadata.get("language_info", {}).pop("version", None)
     return nb
 
 
 def _render(nb: Any) -> str:
-    import nbformat
-
     nb = copy.deepcopy(nb)
     for i, cell in enumerate(nb.cells):  # stable cell ids, so regenerating is a no-op
         cell["id"] = f"cell-{i}"
     nb.nbformat, nb.nbformat_minor = 4, 5
-    return nbformat.writes(nb) + "\n"
+    return writes_notebook(nb) + "\n"
 
 
 def _pairs(solutions: Path, exercises: Path) -> list[tuple[Path, Path]]:
@@ -107,11 +111,9 @@ def _pairs(solutions: Path, exercises: Path) -> list[tuple[Path, Path]]:
 
 def out_of_sync(solutions: Path, exercises: Path) -> list[Path]:
     """The exercise notebooks that differ from what their solutions generate (or are missing)."""
-    import nbformat
-
     stale = []
     for sol, ex in _pairs(solutions, exercises):
-        want = _render(make_exercise(nbformat.read(sol, as_version=4)))
+        want = _render(make_exercise(read_notebook(sol)))
         if not ex.exists() or ex.read_text(encoding="utf-8") != want:
             stale.append(ex)
     return stale
@@ -119,13 +121,11 @@ def out_of_sync(solutions: Path, exercises: Path) -> list[Path]:
 
 def sync(solutions: Path, exercises: Path) -> list[Path]:
     """Regenerate every out-of-step exercise; return the files written."""
-    import nbformat
-
     exercises.mkdir(parents=True, exist_ok=True)
     written = []
     for ex in out_of_sync(solutions, exercises):
         sol = solutions / ex.name
-        ex.write_text(_render(make_exercise(nbformat.read(sol, as_version=4))), encoding="utf-8")
+        ex.write_text(_render(make_exercise(read_notebook(sol))), encoding="utf-8")
         written.append(ex)
     return written
 
@@ -136,27 +136,37 @@ def execute_solution(path: Path, timeout_s: float = 300.0) -> None:
     Raises:
         nbclient.exceptions.CellExecutionError: a cell failed (a solution must not).
     """
-    import nbformat
     from nbclient import NotebookClient
 
-    nb = nbformat.read(path, as_version=4)
+    nb = read_notebook(path)
     with tempfile.TemporaryDirectory(prefix="perflab-solution-") as cwd:
-        NotebookClient(nb, timeout=int(timeout_s), kernel_name="python3",
-                       resources={"metadata": {"path": cwd}}, record_timing=False).execute()
+        NotebookClient(
+            nb,
+            timeout=int(timeout_s),
+            kernel_name="python3",
+            resources={"metadata": {"path": cwd}},
+            record_timing=False,
+        ).execute()
     nb.metadata.get("language_info", {}).pop("version", None)
     path.write_text(_render(nb), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m perflab.grading.authoring [--check] [--execute]``."""
-    parser = argparse.ArgumentParser(prog="python -m perflab.grading.authoring",
-                                     description="Generate exercises/ from solutions/.")
+    parser = argparse.ArgumentParser(
+        prog="python -m perflab.grading.authoring",
+        description="Generate exercises/ from solutions/.",
+    )
     parser.add_argument("--solutions", type=Path, default=Path("solutions"))
     parser.add_argument("--exercises", type=Path, default=Path("exercises"))
-    parser.add_argument("--check", action="store_true",
-                        help="only report exercises that are out of step (exit 1 if any)")
-    parser.add_argument("--execute", action="store_true",
-                        help="first re-run each solution and save its outputs")
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="only report exercises that are out of step (exit 1 if any)",
+    )
+    parser.add_argument(
+        "--execute", action="store_true", help="first re-run each solution and save its outputs"
+    )
     args = parser.parse_args(argv)
     if not args.solutions.is_dir():
         print(f"no solutions folder at {args.solutions}", file=sys.stderr)

@@ -44,7 +44,6 @@ MIME_TYPE = "application/vnd.perflab.check+json"
 """The MIME type of a check record in a cell's outputs."""
 
 
-
 def _in_kernel() -> bool:
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
     return shell is not None
@@ -169,7 +168,7 @@ def _emit(exercise: str, what: str, status: str, got: Any, hint: str, detail: st
     if get_ipython() is None:
         print(message)
         return
-    display({"text/plain": message, MIME_TYPE: record}, raw=True)
+    display({"text/plain": message, MIME_TYPE: record}, raw=True)  # type: ignore[no-untyped-call]
 
 
 def _is_number(value: Any) -> bool:
@@ -207,8 +206,14 @@ def check_close(
     """
     tolerance = f"within {rel_tol:g} relative" + (f" or {abs_tol:g} absolute" if abs_tol else "")
     if got is None or got is ... or not _is_number(got):
-        _emit(exercise, what, "failed", got, hint,
-              f"expected a number, got {type(got).__name__} {_show(got)}")
+        _emit(
+            exercise,
+            what,
+            "failed",
+            got,
+            hint,
+            f"expected a number, got {type(got).__name__} {_show(got)}",
+        )
         return
     value = float(got)
     if math.isnan(value):
@@ -218,9 +223,15 @@ def check_close(
         _emit(exercise, what, "passed", got, hint, f"passed (got {_show(got)}, {tolerance})")
         return
     direction = "too high" if value > float(expected) else "too low"
-    _emit(exercise, what, "failed", got, hint,
-          f"got {_show(got)}, {direction}: not {tolerance} of what the check computed "
-          "from this notebook's parameters")
+    _emit(
+        exercise,
+        what,
+        "failed",
+        got,
+        hint,
+        f"got {_show(got)}, {direction}: not {tolerance} of what the check computed "
+        "from this notebook's parameters",
+    )
 
 
 def check_equal(exercise: str, what: str, got: Any, expected: Any, *, hint: str = "") -> None:
@@ -240,13 +251,19 @@ def check_equal(exercise: str, what: str, got: Any, expected: Any, *, hint: str 
             same = bool(np.array_equal(np.asarray(got), np.asarray(expected)))
         else:
             same = bool(got == expected)
-    except Exception:  # a learner's object whose == raises or returns nonsense
+    except Exception:  # noqa: BLE001 - a learner's object whose == raises or returns nonsense
         same = False
     if same:
         _emit(exercise, what, "passed", got, hint, f"passed (got {_show(got)})")
     else:
-        _emit(exercise, what, "failed", got, hint,
-              f"got {_show(got)}, not what the check computed from this notebook's parameters")
+        _emit(
+            exercise,
+            what,
+            "failed",
+            got,
+            hint,
+            f"got {_show(got)}, not what the check computed from this notebook's parameters",
+        )
 
 
 def check_true(
@@ -290,14 +307,26 @@ def check_prediction(
         unit: appended to the numbers in the message.
     """
     if prediction is None or prediction is ... or not _is_number(prediction):
-        _emit(exercise, what, "info", prediction, "",
-              "no prediction written: write your guess down before you run, it's the "
-              "best way to learn what surprises you")
+        _emit(
+            exercise,
+            what,
+            "info",
+            prediction,
+            "",
+            "no prediction written: write your guess down before you run, it's the "
+            "best way to learn what surprises you",
+        )
         return
     if not _is_number(measured):
         _emit(exercise, what, "info", prediction, "", f"you predicted {prediction}{unit}")
         return
     gap = float(measured) - float(prediction)
-    _emit(exercise, what, "info", prediction, "",
-          f"you predicted {float(prediction):.4g}{unit}; you measured "
-          f"{float(measured):.4g}{unit} (off by {gap:+.3g}{unit})")
+    _emit(
+        exercise,
+        what,
+        "info",
+        prediction,
+        "",
+        f"you predicted {float(prediction):.4g}{unit}; you measured "
+        f"{float(measured):.4g}{unit} (off by {gap:+.3g}{unit})",
+    )

@@ -31,7 +31,10 @@ __all__ = [
     "load_manifest",
     "manifest_from_notebook",
     "parse_parameters",
+    "read_notebook",
     "reference_dirs",
+    "write_notebook",
+    "writes_notebook",
 ]
 
 ROLES = ("todo", "check", "parameters")
@@ -70,6 +73,25 @@ class Manifest:
             "parameters": self.parameters,
             "checks": {k: list(v) for k, v in self.checks.items()},
         }
+
+
+def read_notebook(path: str | Path) -> Any:
+    """Read a notebook file as nbformat v4 (nbformat's functions are untyped)."""
+    import nbformat
+
+    return nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+
+
+def writes_notebook(nb: Any) -> str:
+    """A notebook as the text nbformat would write."""
+    import nbformat
+
+    return str(nbformat.writes(nb))  # type: ignore[no-untyped-call]
+
+
+def write_notebook(nb: Any, path: str | Path) -> None:
+    """Write a notebook file."""
+    Path(path).write_text(writes_notebook(nb) + "\n", encoding="utf-8")
 
 
 def cell_tag(cell: Any) -> CellTag | None:
@@ -139,8 +161,11 @@ def manifest_from_notebook(nb: Any, source: str = "cells") -> Manifest:
 def reference_dirs() -> list[Path]:
     """Folders searched for reference solutions: the checkout's, then the installed ones."""
     package = Path(__file__).resolve().parent.parent
-    return [p for p in (package.parent / "solutions", package / "_curriculum" / "solutions")
-            if p.is_dir()]
+    return [
+        p
+        for p in (package.parent / "solutions", package / "_curriculum" / "solutions")
+        if p.is_dir()
+    ]
 
 
 def find_reference(notebook_id: str) -> Path | None:
@@ -160,25 +185,27 @@ def find_reference(notebook_id: str) -> Path | None:
 
 def load_manifest(nb: Any) -> Manifest:
     """The manifest to grade ``nb`` against: reference solution, else metadata, else cells."""
-    import nbformat
-
     meta = nb.metadata.get("perflab", {})
     meta = meta if isinstance(meta, dict) else {}
     reference = find_reference(str(meta.get("id", "")))
     if reference is not None:
         try:
-            ref_nb = nbformat.read(reference, as_version=4)
+            ref_nb = read_notebook(reference)
+        except Exception:  # noqa: BLE001 - an unreadable reference is no reason not to grade
+            ref_nb = None
+        if ref_nb is not None:
             return manifest_from_notebook(ref_nb, source="reference")
-        except Exception:  # an unreadable reference is no reason not to grade
-            pass
     stored = meta.get("manifest")
     if isinstance(stored, dict) and isinstance(stored.get("exercises"), list):
         return Manifest(
             notebook_id=str(meta.get("id", "")),
             exercises=tuple(str(e) for e in stored["exercises"]),
             parameters=dict(stored.get("parameters") or {}),
-            checks={str(k): tuple(str(d) for d in v)
-                    for k, v in (stored.get("checks") or {}).items() if isinstance(v, list)},
+            checks={
+                str(k): tuple(str(d) for d in v)
+                for k, v in (stored.get("checks") or {}).items()
+                if isinstance(v, list)
+            },
             source="metadata",
         )
     return manifest_from_notebook(nb, source="cells")

@@ -124,15 +124,19 @@ def summary_line(reports: list[NotebookReport]) -> str:
 def format_table(reports: list[NotebookReport], width: int = 100) -> str:
     """A plain-text table: notebook, exercise, status, feedback; then a summary line."""
     header = ("notebook", "exercise", "status", "feedback")
-    rows = [(rep.path, r.exercise, r.status.value, r.feedback) for rep in reports for r in rep.results]
+    rows = [
+        (rep.path, r.exercise, r.status.value, r.feedback) for rep in reports for r in rep.results
+    ]
     w0 = min(max([len(header[0])] + [len(r[0]) for r in rows]), 40)
     w1 = min(max([len(header[1])] + [len(r[1]) for r in rows]), 24)
     w2 = max([len(header[2])] + [len(r[2]) for r in rows])
-    lines = [f"{header[0]:<{w0}}  {header[1]:<{w1}}  {header[2]:<{w2}}  {header[3]}",
-             f"{'-' * w0}  {'-' * w1}  {'-' * w2}  {'-' * 8}"]
+    lines = [
+        f"{header[0]:<{w0}}  {header[1]:<{w1}}  {header[2]:<{w2}}  {header[3]}",
+        f"{'-' * w0}  {'-' * w1}  {'-' * w2}  {'-' * 8}",
+    ]
     indent = " " * (w0 + w1 + w2 + 6)
     for nb, ex, status, feedback in rows:
-        nb = nb if len(nb) <= w0 else "..." + nb[-(w0 - 3):]
+        nb = nb if len(nb) <= w0 else "..." + nb[-(w0 - 3) :]
         first, *rest = feedback.splitlines() or [""]
         lines.append(f"{nb:<{w0}}  {ex:<{w1}}  {status:<{w2}}  {first}")
         lines.extend(indent + line for line in rest)
@@ -149,16 +153,24 @@ def _row_dict(rep: NotebookReport, r: ExerciseResult) -> dict[str, object]:
 
 def to_json(reports: list[NotebookReport]) -> str:
     """All results as JSON: a list of notebooks with their rows, plus the exit code."""
-    return json.dumps({
-        "exit_code": exit_code(reports),
-        "summary": summary_line(reports),
-        "notebooks": [
-            {"notebook": rep.path, "learner": rep.learner, "seeds": list(rep.seeds),
-             "passed": rep.passed, "duration_s": round(rep.duration_s, 3),
-             "results": [_row_dict(rep, r) for r in rep.results]}
-            for rep in reports
-        ],
-    }, indent=2)
+    return json.dumps(
+        {
+            "exit_code": exit_code(reports),
+            "summary": summary_line(reports),
+            "notebooks": [
+                {
+                    "notebook": rep.path,
+                    "learner": rep.learner,
+                    "seeds": list(rep.seeds),
+                    "passed": rep.passed,
+                    "duration_s": round(rep.duration_s, 3),
+                    "results": [_row_dict(rep, r) for r in rep.results],
+                }
+                for rep in reports
+            ],
+        },
+        indent=2,
+    )
 
 
 def to_csv(reports: list[NotebookReport]) -> str:
@@ -173,11 +185,19 @@ def to_csv(reports: list[NotebookReport]) -> str:
     writer.writerow(["learner", "notebook", *exercises, "passed", "notes"])
     for rep in reports:
         by_id = {r.exercise: r.status.value for r in rep.exercises}
-        notes = "; ".join(f"{r.status.value}: {r.feedback}" for r in rep.results
-                          if r.exercise == NOTEBOOK_ROW)
+        notes = "; ".join(
+            f"{r.status.value}: {r.feedback}" for r in rep.results if r.exercise == NOTEBOOK_ROW
+        )
         passed = sum(r.status is Status.PASSED for r in rep.exercises)
-        writer.writerow([rep.learner, rep.path, *(by_id.get(e, "") for e in exercises),
-                         f"{passed}/{len(rep.exercises)}", notes])
+        writer.writerow(
+            [
+                rep.learner,
+                rep.path,
+                *(by_id.get(e, "") for e in exercises),
+                f"{passed}/{len(rep.exercises)}",
+                notes,
+            ]
+        )
     return out.getvalue()
 
 
@@ -185,17 +205,27 @@ def to_junit(reports: list[NotebookReport]) -> str:
     """JUnit XML: a test suite per notebook, a test case per exercise."""
     suites = ET.Element("testsuites", name="perflab check")
     for rep in reports:
-        failures = sum(r.status in (Status.FAILED, Status.TAMPERED, Status.MISSING)
-                       for r in rep.results)
-        errors = sum(r.status in (Status.ERROR, Status.TIMEOUT, Status.UNGRADED)
-                     for r in rep.results)
+        failures = sum(
+            r.status in (Status.FAILED, Status.TAMPERED, Status.MISSING) for r in rep.results
+        )
+        errors = sum(
+            r.status in (Status.ERROR, Status.TIMEOUT, Status.UNGRADED) for r in rep.results
+        )
         skipped = sum(r.status in (Status.NOT_RUN, Status.WARNING) for r in rep.results)
-        suite = ET.SubElement(suites, "testsuite", name=rep.path, tests=str(len(rep.results)),
-                              failures=str(failures), errors=str(errors),
-                              skipped=str(skipped), time=f"{rep.duration_s:.3f}")
+        suite = ET.SubElement(
+            suites,
+            "testsuite",
+            name=rep.path,
+            tests=str(len(rep.results)),
+            failures=str(failures),
+            errors=str(errors),
+            skipped=str(skipped),
+            time=f"{rep.duration_s:.3f}",
+        )
         for r in rep.results:
-            case = ET.SubElement(suite, "testcase", classname=rep.learner or rep.path,
-                                 name=r.exercise)
+            case = ET.SubElement(
+                suite, "testcase", classname=rep.learner or rep.path, name=r.exercise
+            )
             if r.status in (Status.FAILED, Status.TAMPERED, Status.MISSING):
                 ET.SubElement(case, "failure", message=r.status.value).text = r.feedback
             elif r.status in (Status.ERROR, Status.TIMEOUT, Status.UNGRADED):

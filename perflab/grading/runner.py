@@ -29,7 +29,13 @@ from typing import Any
 
 from perflab.grading._worker import RUN_KEY
 from perflab.grading.grade import RunInfo, combine_runs, grade_run
-from perflab.grading.notebook import Manifest, cell_tag, load_manifest
+from perflab.grading.notebook import (
+    Manifest,
+    cell_tag,
+    load_manifest,
+    read_notebook,
+    write_notebook,
+)
 from perflab.grading.results import NOTEBOOK_ROW, ExerciseResult, NotebookReport, Status
 
 __all__ = ["DEFAULT_SEEDS", "CheckOptions", "check_notebook", "check_paths", "collect"]
@@ -67,8 +73,9 @@ class CheckOptions:
 
 
 def _ungraded(path: Path, learner: str, message: str) -> NotebookReport:
-    return NotebookReport(str(path), learner,
-                          (ExerciseResult(NOTEBOOK_ROW, Status.UNGRADED, message),))
+    return NotebookReport(
+        str(path), learner, (ExerciseResult(NOTEBOOK_ROW, Status.UNGRADED, message),)
+    )
 
 
 def _prepare(nb: Any) -> Any:
@@ -87,8 +94,11 @@ def _prepare(nb: Any) -> Any:
         if tag is not None and tag.role == "parameters" and cell.cell_type == "code":
             tags.append("parameters")
         cell.metadata["tags"] = tags
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     return nb
 
 
@@ -99,10 +109,9 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _run_once(nb: Any, source: Path, manifest: Manifest, seed: int | None,
-              options: CheckOptions) -> list[ExerciseResult]:
-    import nbformat
-
+def _run_once(
+    nb: Any, source: Path, manifest: Manifest, seed: int | None, options: CheckOptions
+) -> list[ExerciseResult]:
     parameters = dict(manifest.parameters)
     if seed is not None:
         parameters["seed"] = seed
@@ -112,31 +121,57 @@ def _run_once(nb: Any, source: Path, manifest: Manifest, seed: int | None,
     kernels = scratch / "jupyter" / "kernels" / options.kernel_name
     for folder in (run_dir, cwd, data, kernels):
         folder.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (perflab check)", "language": "python"}), encoding="utf-8")
-    nbformat.write(_prepare(nb), run_dir / "input.ipynb")
+    (kernels / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "Python 3 (perflab check)",
+                "language": "python",
+            }
+        ),
+        encoding="utf-8",
+    )
+    write_notebook(_prepare(nb), run_dir / "input.ipynb")
     code_cells = sum(c.cell_type == "code" for c in nb.cells)
-    cap = options.run_cap_s or min(options.start_timeout_s + 30
-                                   + options.timeout_s * (code_cells + 1), 3600.0)
-    spec = {"input": str(run_dir / "input.ipynb"), "output": str(run_dir / "output.ipynb"),
-            "parameters": parameters, "kernel_name": options.kernel_name, "cwd": str(cwd),
-            "timeout": max(1, round(options.timeout_s)), "output_cap": options.output_cap_bytes,
-            "start_timeout": round(options.start_timeout_s), "pid_file": str(run_dir / "kernel.pid"),
-            "interrupt_grace": options.interrupt_grace_s}
+    cap = options.run_cap_s or min(
+        options.start_timeout_s + 30 + options.timeout_s * (code_cells + 1), 3600.0
+    )
+    spec = {
+        "input": str(run_dir / "input.ipynb"),
+        "output": str(run_dir / "output.ipynb"),
+        "parameters": parameters,
+        "kernel_name": options.kernel_name,
+        "cwd": str(cwd),
+        "timeout": max(1, round(options.timeout_s)),
+        "output_cap": options.output_cap_bytes,
+        "start_timeout": round(options.start_timeout_s),
+        "pid_file": str(run_dir / "kernel.pid"),
+        "interrupt_grace": options.interrupt_grace_s,
+    }
     (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-    env = dict(os.environ, PERFLAB_CHECK_KEY=key, PERFLAB_CHECK_PARAMS=",".join(parameters),
-               PERFLAB_DATA_DIR=str(data), MPLBACKEND="Agg",
-               JUPYTER_PATH=os.pathsep.join([str(scratch / "jupyter"),
-                                             os.environ.get("JUPYTER_PATH", "")]).rstrip(os.pathsep))
+    env = dict(
+        os.environ,
+        PERFLAB_CHECK_KEY=key,
+        PERFLAB_CHECK_PARAMS=",".join(parameters),
+        PERFLAB_DATA_DIR=str(data),
+        MPLBACKEND="Agg",
+        JUPYTER_PATH=os.pathsep.join(
+            [str(scratch / "jupyter"), os.environ.get("JUPYTER_PATH", "")]
+        ).rstrip(os.pathsep),
+    )
     before = source.read_bytes()
     info = RunInfo(seed=seed, parameters=parameters, key=key.encode(), timeout_s=options.timeout_s)
     try:
         with open(run_dir / "worker.log", "wb") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "perflab.grading._worker", str(run_dir / "spec.json")],
-                cwd=run_dir, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                start_new_session=True)
+                cwd=run_dir,
+                env=env,
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             try:
                 proc.wait(timeout=cap)
             except subprocess.TimeoutExpired:
@@ -153,25 +188,31 @@ def _run_once(nb: Any, source: Path, manifest: Manifest, seed: int | None,
         if info.outcome.get("outcome") in ("no-kernel", "no-papermill", "crashed"):
             tail = (run_dir / "worker.log").read_bytes()[-1500:].decode(errors="replace")
             message = info.outcome.get("message") or tail.strip() or "the worker process failed"
-            return [ExerciseResult(NOTEBOOK_ROW, Status.UNGRADED,
-                                   f"could not run the notebook in a {options.kernel_name} "
-                                   f"kernel: {message}", None, seed)]
-        info.files_written = sorted(str(p.relative_to(cwd)) for p in cwd.rglob("*")
-                                    if p.is_file())
+            return [
+                ExerciseResult(
+                    NOTEBOOK_ROW,
+                    Status.UNGRADED,
+                    f"could not run the notebook in a {options.kernel_name} kernel: {message}",
+                    None,
+                    seed,
+                )
+            ]
+        info.files_written = sorted(str(p.relative_to(cwd)) for p in cwd.rglob("*") if p.is_file())
         if source.read_bytes() != before:
             info.file_modified = True
             source.write_bytes(before)
         try:
-            executed = nbformat.read(run_dir / "output.ipynb", as_version=4)
-        except Exception:  # killed mid-write, or never written: grade what we sent
+            executed = read_notebook(run_dir / "output.ipynb")
+        except Exception:  # noqa: BLE001 - killed mid-write, or never written: grade what we sent
             executed = _prepare(nb)
         return grade_run(executed, manifest, info)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def check_notebook(path: str | Path, options: CheckOptions | None = None,
-                   learner: str = "") -> NotebookReport:
+def check_notebook(
+    path: str | Path, options: CheckOptions | None = None, learner: str = ""
+) -> NotebookReport:
     """Run and grade one notebook with every seed; never raises.
 
     Args:
@@ -189,31 +230,42 @@ def check_notebook(path: str | Path, options: CheckOptions | None = None,
     learner = learner or path.stem
     started = time.monotonic()
     if importlib.util.find_spec("ipykernel") is None:
-        return _ungraded(path, learner, f"no kernel: ipykernel is not installed for {sys.executable}")
+        return _ungraded(
+            path, learner, f"no kernel: ipykernel is not installed for {sys.executable}"
+        )
     try:
-        nb = nbformat.read(path, as_version=4)
+        nb = read_notebook(path)
         nbformat.validate(nb)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001
         return _ungraded(path, learner, f"not a notebook: {type(exc).__name__}: {exc}"[:400])
     manifest = load_manifest(nb)
     seeds: tuple[int | None, ...] = options.seeds if "seed" in manifest.parameters else (None,)
     if not manifest.exercises and not any(
-            (t := cell_tag(c)) is not None and t.role == "check" for c in nb.cells):
+        (t := cell_tag(c)) is not None and t.role == "check" for c in nb.cells
+    ):
         rows = grade_run(nb, manifest, RunInfo(None, {}, b"", options.timeout_s))
         return NotebookReport(str(path), learner, tuple(rows), (), time.monotonic() - started)
     runs: list[list[ExerciseResult]] = []
     for seed in seeds:
         try:
             rows = _run_once(nb, path, manifest, seed, options)
-        except Exception as exc:  # a grader bug: say so, never pass
-            rows = [ExerciseResult(NOTEBOOK_ROW, Status.UNGRADED,
-                                   f"the grader failed: {type(exc).__name__}: {exc}", None, seed)]
+        except Exception as exc:  # noqa: BLE001 - a grader bug: say so, never pass
+            rows = [
+                ExerciseResult(
+                    NOTEBOOK_ROW,
+                    Status.UNGRADED,
+                    f"the grader failed: {type(exc).__name__}: {exc}",
+                    None,
+                    seed,
+                )
+            ]
         runs.append(rows)
         if not any(r.status is Status.PASSED for r in rows):
             break  # nothing passed: other seeds can't turn this into a pass
     used = tuple(s for s in seeds[: len(runs)] if s is not None)
-    return NotebookReport(str(path), learner, tuple(combine_runs(runs)), used,
-                          time.monotonic() - started)
+    return NotebookReport(
+        str(path), learner, tuple(combine_runs(runs)), used, time.monotonic() - started
+    )
 
 
 def collect(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
@@ -241,9 +293,13 @@ def collect(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return found
 
 
-def check_paths(paths: Iterable[str | Path], options: CheckOptions | None = None,
-                workers: int = 1, progress: bool = False,
-                on_done: Callable[[NotebookReport], None] | None = None) -> list[NotebookReport]:
+def check_paths(
+    paths: Iterable[str | Path],
+    options: CheckOptions | None = None,
+    workers: int = 1,
+    progress: bool = False,
+    on_done: Callable[[NotebookReport], None] | None = None,
+) -> list[NotebookReport]:
     """Check many notebooks, up to ``workers`` at a time; reports come back in input order.
 
     One bad submission never stops the batch: it gets an ``ungraded`` row.
@@ -262,7 +318,7 @@ def check_paths(paths: Iterable[str | Path], options: CheckOptions | None = None
         nb_path, learner = items[i]
         try:
             report = check_notebook(nb_path, options, learner)
-        except Exception as exc:  # pragma: no cover - check_notebook already guards
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover
             report = _ungraded(nb_path, learner, f"the grader failed: {exc!r}")
         reports[i] = report
         if on_done is not None:

@@ -10,7 +10,7 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from perflab.grading.results import NOTEBOOK_ROW, ExerciseResult, NotebookReport
 
-SETUP = "from perflab.grading import check_close, check_true"
+SETUP = "from perflab.grading import check_close, check_equal, check_true"
 PARAMS = "seed = 0\nn = 10"
 
 
@@ -36,7 +36,10 @@ def check(ex: str) -> str:
 
 def exercise(ex: str, todo: str | None = None) -> list[Any]:
     """A todo cell (correct unless ``todo`` is given) and its check cell."""
-    return [cell(todo if todo is not None else answer(ex), ex, "todo"), cell(check(ex), ex, "check")]
+    return [
+        cell(todo if todo is not None else answer(ex), ex, "todo"),
+        cell(check(ex), ex, "check"),
+    ]
 
 
 def notebook(*cells: Any, exercises: list[str] | None = None, digests: bool = True) -> Any:
@@ -44,11 +47,20 @@ def notebook(*cells: Any, exercises: list[str] | None = None, digests: bool = Tr
     from perflab.grading.checks import source_digest
 
     nb = new_notebook(cells=[cell(SETUP), cell(PARAMS, role="parameters"), *cells])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     if exercises is not None:
-        nb.metadata["perflab"] = {"id": "test-notebook", "manifest": {
-            "exercises": exercises, "parameters": {"seed": 0, "n": 10},
-            "checks": {e: [source_digest(check(e))] for e in exercises} if digests else {}}}
+        nb.metadata["perflab"] = {
+            "id": "test-notebook",
+            "manifest": {
+                "exercises": exercises,
+                "parameters": {"seed": 0, "n": 10},
+                "checks": {e: [source_digest(check(e))] for e in exercises} if digests else {},
+            },
+        }
     return nb
 
 

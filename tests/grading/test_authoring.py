@@ -15,15 +15,24 @@ from ._helpers import cell
 
 
 def _solution() -> nbformat.NotebookNode:
-    nb = new_notebook(cells=[
-        cell("seed = 0", role="parameters"),
-        cell("x = 1\n### BEGIN SOLUTION\ny = x + seed\n### END SOLUTION\nprint(y)", "e1", "todo"),
-        cell("def f():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION", "e2", "todo"),
-        cell("### BEGIN SOLUTION\n#> guess = None  # your guess\nguess = 0.5\n### END SOLUTION",
-             "e1", "todo"),
-        cell("check_close('e1', 'y', y, seed + 1)", "e1", "check"),
-        new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),
-    ])
+    nb = new_notebook(
+        cells=[
+            cell("seed = 0", role="parameters"),
+            cell(
+                "x = 1\n### BEGIN SOLUTION\ny = x + seed\n### END SOLUTION\nprint(y)", "e1", "todo"
+            ),
+            cell(
+                "def f():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION", "e2", "todo"
+            ),
+            cell(
+                "### BEGIN SOLUTION\n#> guess = None  # your guess\nguess = 0.5\n### END SOLUTION",
+                "e1",
+                "todo",
+            ),
+            cell("check_close('e1', 'y', y, seed + 1)", "e1", "check"),
+            new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION"),
+        ]
+    )
     nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
     nb.cells[1].execution_count = 3
     nb.metadata["perflab"] = {"id": "demo"}
@@ -33,8 +42,10 @@ def _solution() -> nbformat.NotebookNode:
 def test_solution_regions_become_todos_that_raise() -> None:
     """The marked part is replaced by a TODO raising NotImplementedError, indented alike."""
     ex = make_exercise(_solution())
-    assert ex.cells[1].source == ('x = 1\n# TODO: your code here\nraise NotImplementedError('
-                                  '"exercise e1: replace this line with your code")\nprint(y)')
+    assert ex.cells[1].source == (
+        "x = 1\n# TODO: your code here\nraise NotImplementedError("
+        '"exercise e1: replace this line with your code")\nprint(y)'
+    )
     assert "    raise NotImplementedError" in ex.cells[2].source
     assert "return 2" not in ex.cells[2].source
 
@@ -73,7 +84,9 @@ def test_sync_writes_then_reports_in_step(tmp_path: Path) -> None:
     assert out_of_sync(sols, exs) == [exs / "demo.ipynb"]
     assert sync(sols, exs) == [exs / "demo.ipynb"]
     assert out_of_sync(sols, exs) == []
-    (exs / "demo.ipynb").write_text((exs / "demo.ipynb").read_text().replace("seed = 0", "seed = 1"))
+    (exs / "demo.ipynb").write_text(
+        (exs / "demo.ipynb").read_text().replace("seed = 0", "seed = 1")
+    )
     assert out_of_sync(sols, exs) == [exs / "demo.ipynb"]
 
 

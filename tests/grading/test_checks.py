@@ -40,8 +40,9 @@ def test_check_close_fails_wrong_or_non_numbers(got: object) -> None:
 
 def test_feedback_never_shows_the_expected_value() -> None:
     """The message says what came and a hint, and hides the expected value."""
-    record = _one(check_close, "03.cost", "cost per request", 0.04, 0.0123456,
-                  hint="only misses pay")
+    record = _one(
+        check_close, "03.cost", "cost per request", 0.04, 0.0123456, hint="only misses pay"
+    )
     assert "0.0123456" not in record["message"] and "0.0123456" not in str(record)
     assert "0.04" in record["message"] and "too high" in record["message"]
     assert "only misses pay" in record["message"]
@@ -55,9 +56,16 @@ def test_check_equal_compares_values_and_arrays() -> None:
     assert _one(check_equal, "x", "n", 4, 3)["status"] == "failed"
 
 
-@pytest.mark.parametrize(("condition", "status"), [(True, "passed"), (np.bool_(True), "passed"),
-                                                    (False, "failed"), (1, "failed"),
-                                                    (None, "failed")])
+@pytest.mark.parametrize(
+    ("condition", "status"),
+    [
+        (True, "passed"),
+        (np.bool_(True), "passed"),
+        (False, "failed"),
+        (1, "failed"),
+        (None, "failed"),
+    ],
+)
 def test_check_true_needs_a_true_bool(condition: object, status: str) -> None:
     """Only True (or numpy's true) passes; truthy non-bools don't."""
     assert _one(check_true, "x", "called once", condition)["status"] == status

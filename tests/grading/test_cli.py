@@ -46,8 +46,9 @@ def test_solution_passes_with_three_seeds(path: Path) -> None:
     """Every shipped solution passes every check with three different seeds."""
     report = check_notebook(path, CheckOptions(seeds=(3, 141, 2718), timeout_s=60))
     assert report.seeds == (3, 141, 2718)
-    assert report.exercises and all(r.status is Status.PASSED for r in report.results), \
+    assert report.exercises and all(r.status is Status.PASSED for r in report.results), (
         format_table([report])
+    )
 
 
 @pytest.mark.notebooks
@@ -63,13 +64,16 @@ def test_shipped_exercise_fails_cleanly(path: Path, capsys: pytest.CaptureFixtur
 
 
 @pytest.mark.notebooks
-def test_batch_folder_gives_learner_by_exercise_csv(tmp_path: Path,
-                                                    capsys: pytest.CaptureFixture[str]) -> None:
+def test_batch_folder_gives_learner_by_exercise_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A folder of submissions: one row per learner, a bad file doesn't stop the batch."""
     room = tmp_path / "room"
     write(notebook(*exercise("a"), *exercise("b"), exercises=["a", "b"]), room / "ana" / "ex.ipynb")
-    write(notebook(*exercise("a"), *exercise("b", "answer_b = 0"), exercises=["a", "b"]),
-          room / "ben.ipynb")
+    write(
+        notebook(*exercise("a"), *exercise("b", "answer_b = 0"), exercises=["a", "b"]),
+        room / "ben.ipynb",
+    )
     (room / "cy.ipynb").write_text("{not json")
     out = tmp_path / "results.csv"
     code = _cli([str(room), "--seed", "5", "--workers", "2", "--timeout", "10", "--csv", str(out)])
@@ -89,12 +93,26 @@ def test_bad_arguments_and_empty_folders_exit_2(tmp_path: Path) -> None:
 
 
 def _reports() -> list[NotebookReport]:
-    good = NotebookReport("a.ipynb", "ana", (
-        ExerciseResult("e1", Status.PASSED, "1 check passed: x", 3, 1),
-        ExerciseResult(NOTEBOOK_ROW, Status.WARNING, "wrote files: x.txt")), (1, 2), 2.5)
-    bad = NotebookReport("b.ipynb", "ben", (
-        ExerciseResult("e1", Status.FAILED, "got 4, too high\n  hint: halve it", 3, 2),
-        ExerciseResult("e2", Status.NOT_RUN, "not run (kernel died at cell 4)")), (1,), 1.0)
+    good = NotebookReport(
+        "a.ipynb",
+        "ana",
+        (
+            ExerciseResult("e1", Status.PASSED, "1 check passed: x", 3, 1),
+            ExerciseResult(NOTEBOOK_ROW, Status.WARNING, "wrote files: x.txt"),
+        ),
+        (1, 2),
+        2.5,
+    )
+    bad = NotebookReport(
+        "b.ipynb",
+        "ben",
+        (
+            ExerciseResult("e1", Status.FAILED, "got 4, too high\n  hint: halve it", 3, 2),
+            ExerciseResult("e2", Status.NOT_RUN, "not run (kernel died at cell 4)"),
+        ),
+        (1,),
+        1.0,
+    )
     return [good, bad]
 
 
@@ -111,7 +129,10 @@ def test_table_scopes_its_summary_to_what_ran() -> None:
     """The table lists every row and says how many passed and how many did not run."""
     table = format_table(_reports())
     assert "ben" not in table and "b.ipynb" in table and "hint: halve it" in table
-    assert table.splitlines()[-1] == "1 of 3 exercises passed their checks (2 notebooks, seeds 1, 2); 1 not run."
+    assert (
+        table.splitlines()[-1]
+        == "1 of 3 exercises passed their checks (2 notebooks, seeds 1, 2); 1 not run."
+    )
     assert format_table(_reports()[:1]).splitlines()[-1].startswith("All checks passed: 1 exercise")
 
 
@@ -120,7 +141,11 @@ def test_json_output_round_trips() -> None:
     data = json.loads(to_json(_reports()))
     assert data["exit_code"] == 1
     assert [r["status"] for nb in data["notebooks"] for r in nb["results"]] == [
-        "passed", "warning", "failed", "not run"]
+        "passed",
+        "warning",
+        "failed",
+        "not run",
+    ]
 
 
 def test_csv_is_learner_by_exercise() -> None:

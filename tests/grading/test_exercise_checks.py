@@ -15,19 +15,51 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # (notebook, exercise, what the check says it checks, code that spoils the answer)
 WRONG = [
-    ("03_cache_economics", "03.cost", "cost per request in dollars", "cost_per_request = hit_rate * api_cost"),
-    ("03_cache_economics", "03.daily", "daily cost with the cache", "daily_with_cache -= storage_cost_per_day"),
-    ("03_cache_economics", "03.daily", "daily cost without a cache", "daily_without_cache += storage_cost_per_day"),
+    (
+        "03_cache_economics",
+        "03.cost",
+        "cost per request in dollars",
+        "cost_per_request = hit_rate * api_cost",
+    ),
+    (
+        "03_cache_economics",
+        "03.daily",
+        "daily cost with the cache",
+        "daily_with_cache -= storage_cost_per_day",
+    ),
+    (
+        "03_cache_economics",
+        "03.daily",
+        "daily cost without a cache",
+        "daily_without_cache += storage_cost_per_day",
+    ),
     ("03_cache_economics", "03.daily", "savings over 30 days", "monthly_savings /= 30"),
     ("03_cache_economics", "03.roi", "return on investment (a fraction)", "cache_roi *= 100"),
-    ("03_cache_economics", "03.hitrate", "every request was served (hits + misses = requests)", "hits -= 1"),
-    ("03_cache_economics", "03.hitrate", "the API was called once per miss, and only then",
-     "api.search('again')"),
-    ("03_cache_economics", "03.hitrate", "each distinct keyword reached the API exactly once",
-     "api.search('again'); misses += 1; hits -= 1"),
+    (
+        "03_cache_economics",
+        "03.hitrate",
+        "every request was served (hits + misses = requests)",
+        "hits -= 1",
+    ),
+    (
+        "03_cache_economics",
+        "03.hitrate",
+        "the API was called once per miss, and only then",
+        "api.search('again')",
+    ),
+    (
+        "03_cache_economics",
+        "03.hitrate",
+        "each distinct keyword reached the API exactly once",
+        "api.search('again'); misses += 1; hits -= 1",
+    ),
     ("03_cache_economics", "03.hitrate", "measured hit rate", "measured_hit_rate = hit_rate"),
-    ("03_cache_economics", "03.hitrate", "the formula's bill for the measured hit rate",
-     "predicted_bill = api.bill * 1.1"),
+    (
+        "03_cache_economics",
+        "03.hitrate",
+        "the formula's bill for the measured hit rate",
+        "predicted_bill = api.bill * 1.1",
+    ),
 ]
 
 
@@ -47,13 +79,13 @@ def _run(name: str, exercise: str, spoil: str, seed: int) -> list[dict[str, Any]
             if tag.exercise == exercise:
                 checks.append(c.source)
             continue
-        exec(compile(c.source, "<cell>", "exec"), ns)
+        exec(compile(c.source, "<cell>", "exec"), ns)  # noqa: S102
         if tag is not None and tag.role == "parameters":
             ns["seed"] = seed
-    exec(spoil, ns)
+    exec(spoil, ns)  # noqa: S102
     with capture() as records:
         for source in checks:
-            exec(compile(source, "<check>", "exec"), ns)
+            exec(compile(source, "<check>", "exec"), ns)  # noqa: S102
     return records
 
 
@@ -70,8 +102,9 @@ def test_every_check_has_a_wrong_answer_test() -> None:
                     assert (path.stem, record["what"]) in covered, record["what"]
 
 
-@pytest.mark.parametrize(("name", "exercise", "what", "spoil"), WRONG,
-                         ids=[f"{e}:{w[:30]}" for _, e, w, _ in WRONG])
+@pytest.mark.parametrize(
+    ("name", "exercise", "what", "spoil"), WRONG, ids=[f"{e}:{w[:30]}" for _, e, w, _ in WRONG]
+)
 def test_wrong_answer_fails_its_check(name: str, exercise: str, what: str, spoil: str) -> None:
     """The spoiled answer makes exactly the check that watches it fail."""
     untouched = _run(name, exercise, "pass", seed=11)

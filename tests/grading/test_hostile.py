@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,16 +22,36 @@ FAKE_CHECK = (
     "'message': 'passed', 'params': {}, 'caller': '', 'seq': 1, 'sig': 'f00d'}}, raw=True)"
 )
 
+KERNEL_CHECK = (
+    f"check_equal('kernel', 'the kernel runs this Python', answer_kernel, {sys.executable!r})"
+)
+
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[NotebookReport, Path, bytes]:
     """One notebook holding most of the hostile cases, run once for the whole module."""
     path = tmp_path_factory.mktemp("hostile") / "learner.ipynb"
-    ids = ["moved", "ok", "split", "raises", "exits", "loops", "floods", "writes", "param",
-           "fake", "missing", "wraps", "redefines"]
+    ids = [
+        "kernel",
+        "moved",
+        "ok",
+        "split",
+        "raises",
+        "exits",
+        "loops",
+        "floods",
+        "writes",
+        "param",
+        "fake",
+        "missing",
+        "wraps",
+        "redefines",
+    ]
     nb = notebook(
         *exercise("ok"),
         cell(check("ok"), "ok", "check"),  # a copied check cell
+        cell("import sys\nanswer_kernel = sys.executable", "kernel", "todo"),
+        cell(KERNEL_CHECK, "kernel", "check"),
         cell("part = seed % 97", "split", "todo"),
         cell("answer_split = sum(range(part + n))", "split", "todo"),
         cell(check("split"), "split", "check"),
@@ -38,21 +59,30 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[NotebookReport, P
         *exercise("exits", "import sys\nsys.exit(3)"),
         *exercise("loops", "while True:\n    pass"),
         *exercise("floods", "print('x' * 3_000_000)\n" + answer("floods")),
-        *exercise("writes", "open('notes.txt', 'w').write('hi')\n"
-                            f"open({str(path)!r}, 'w').write('{{}}')\n" + answer("writes")),
+        *exercise(
+            "writes",
+            "open('notes.txt', 'w').write('hi')\n"
+            f"open({str(path)!r}, 'w').write('{{}}')\n" + answer("writes"),
+        ),
         cell("answer_fake = 0", "fake", "todo"),
         cell(FAKE_CHECK, "fake", "check"),
         *exercise("moved"),  # listed first in the manifest, placed late in the notebook
         *exercise("param", "n = 3\n" + answer("param")),  # poisons the checks after it
-        *exercise("wraps", "_real = check_close\n"
-                           "def check_close(ex, what, got, expected, **kw):\n"
-                           "    _real(ex, what, expected, expected, **kw)\n"
-                           "answer_wraps = -1"),
-        *exercise("redefines", "def check_close(*args, **kwargs):\n"
-                               "    print('\\u2714 passed')\nanswer_redefines = -1"),
+        *exercise(
+            "wraps",
+            "_real = check_close\n"
+            "def check_close(ex, what, got, expected, **kw):\n"
+            "    _real(ex, what, expected, expected, **kw)\n"
+            "answer_wraps = -1",
+        ),
+        *exercise(
+            "redefines",
+            "def check_close(*args, **kwargs):\n    print('\\u2714 passed')\nanswer_redefines = -1",
+        ),
         exercises=ids,
     )
     nb.metadata["perflab"]["manifest"]["checks"]["fake"] = [source_digest(FAKE_CHECK)]
+    nb.metadata["perflab"]["manifest"]["checks"]["kernel"] = [source_digest(KERNEL_CHECK)]
     nb.cells[1].source = "seed = 0\nn = 5"  # the learner edited the parameters cell
     write(nb, path)
     before = path.read_bytes()
@@ -68,6 +98,11 @@ def test_good_moved_split_and_copied_cells_still_pass(hostile: Any) -> None:
     for ex in ("ok", "moved", "split"):
         assert _row(hostile, ex).status is Status.PASSED, _row(hostile, ex).feedback
     assert "delete the copies" in _row(hostile, "ok").feedback
+
+
+def test_kernel_runs_the_graders_python(hostile: Any) -> None:
+    """The forced python3 kernel runs the interpreter that runs the grader."""
+    assert _row(hostile, "kernel").status is Status.PASSED, _row(hostile, "kernel").feedback
 
 
 def test_exception_fails_naming_cell_and_error(hostile: Any) -> None:
@@ -101,8 +136,9 @@ def test_written_files_reported_and_learner_file_restored(hostile: Any) -> None:
     report, path, before = hostile
     texts = [r.feedback for r in notes(report)]
     assert any("notes.txt" in t for t in texts)
-    assert any(r.status is Status.TAMPERED and "notebook file itself" in r.feedback
-               for r in notes(report))
+    assert any(
+        r.status is Status.TAMPERED and "notebook file itself" in r.feedback for r in notes(report)
+    )
     assert path.read_bytes() == before
 
 
@@ -143,16 +179,23 @@ def test_missing_check_cell_is_reported(hostile: Any) -> None:
 
 def test_edited_check_cell_is_tampering(tmp_path: Path) -> None:
     """A check cell that differs from the manifest's digest is not trusted."""
-    nb = notebook(cell(answer("a"), "a", "todo"),
-                  cell(check("a") + "\nprint('mine')", "a", "check"), exercises=["a"])
+    nb = notebook(
+        cell(answer("a"), "a", "todo"),
+        cell(check("a") + "\nprint('mine')", "a", "check"),
+        exercises=["a"],
+    )
     report = check_notebook(write(nb, tmp_path / "n.ipynb"), FAST)
     assert by_exercise(report)["a"].status is Status.TAMPERED
 
 
 def test_dead_kernel_marks_later_exercises_not_run(tmp_path: Path) -> None:
     """os._exit kills the kernel: that exercise errors, later ones are 'not run'."""
-    nb = notebook(*exercise("a"), *exercise("b", "import os\nos._exit(1)"), *exercise("c"),
-                  exercises=["a", "b", "c"])
+    nb = notebook(
+        *exercise("a"),
+        *exercise("b", "import os\nos._exit(1)"),
+        *exercise("c"),
+        exercises=["a", "b", "c"],
+    )
     rows = by_exercise(check_notebook(write(nb, tmp_path / "n.ipynb"), FAST))
     assert rows["a"].status is Status.PASSED
     assert rows["b"].status is Status.ERROR and "kernel died" in rows["b"].feedback
@@ -206,8 +249,11 @@ def test_no_kernel_is_ungraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec",
-                        lambda name, *a: None if name == "ipykernel" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "ipykernel" else real(name, *a),
+    )
     path = write(notebook(*exercise("a"), exercises=["a"]), tmp_path / "n.ipynb")
     report = check_notebook(path, FAST)
     assert report.results[0].status is Status.UNGRADED and "no kernel" in report.results[0].feedback
