@@ -490,3 +490,21 @@ def test_random_workloads_leak_nothing(
         assert pool.stats().closed == len(db.made)
 
     run(main())
+
+
+def test_release_with_discard_closes_and_replaces() -> None:
+    """release(conn, discard=True) closes the connection; the pool tops itself up to min_size."""
+
+    async def main() -> None:
+        db = FakeDB()
+        async with make_pool(db, min_size=1, max_size=2) as pool:
+            conn = await pool.acquire()
+            pool.release(conn, discard=True)
+            await asyncio.sleep(1)
+            assert conn.closed
+            stats = pool.stats()
+            assert (stats.idle, stats.created, stats.closed) == (1, 2, 1)
+            with pytest.raises(ValueError, match="not borrowed"):
+                pool.release(conn)
+
+    run(main())
