@@ -255,9 +255,12 @@ class Settings(BaseSettings):
         if not self._sources:
             # Built as ``Settings(...)``: values set in code are the ones no source explains.
             sources = _attribute(DEFAULT_ENV_FILE, {})
+            profile = PROFILES.get(self.perflab_profile or "", {})
             for field in self.model_fields_set:
-                if sources[field] == "default":
-                    sources[field] = "override"
+                if sources[field] != "default":
+                    continue
+                from_profile = field in profile and getattr(self, field) == profile[field]
+                sources[field] = f"profile {self.perflab_profile}" if from_profile else "override"
             self._sources.update(sources)
         return dict(self._sources)
 

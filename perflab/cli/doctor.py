@@ -186,7 +186,7 @@ def _backends(settings: Settings, check_network: bool) -> list[Finding]:
         )
         if ok and check_network:
             detail += "; " + _reach(settings.openai_base_url or "https://api.openai.com", 443)
-        found.append(Finding("llm", detail, not ok))
+        found.append(Finding("llm", detail, not ok or "NOT reachable" in detail))
     search = settings.perflab_search_backend
     if search == "sim":
         found.append(Finding("search", "SIMULATED (PERFLAB_SEARCH_BACKEND=sim)"))
@@ -199,12 +199,14 @@ def _backends(settings: Settings, check_network: bool) -> list[Finding]:
         )
         if ok and check_network:
             detail += "; " + _reach("https://api.tavily.com", 443)
-        found.append(Finding("search", detail, not ok))
+        found.append(Finding("search", detail, not ok or "NOT reachable" in detail))
     if settings.supabase_url:
         detail = "SUPABASE_URL set, SUPABASE_KEY " + ("set" if settings.supabase_key else "NOT set")
         if check_network:
             detail += "; " + _reach(settings.supabase_url, 443)
-        found.append(Finding("supabase", detail, settings.supabase_key is None))
+        found.append(
+            Finding("supabase", detail, settings.supabase_key is None or "NOT reachable" in detail)
+        )
     return found
 
 
@@ -214,7 +216,7 @@ def _database(settings: Settings, check_network: bool) -> Finding:
         detail = "DATABASE_URL set"
         if check_network:
             detail += "; " + _reach(url, 5432)
-        return Finding("database", detail)
+        return Finding("database", detail, "NOT reachable" in detail)
     try:
         from perflab.backends.embedded import EmbeddedPostgres, pgserver_problem
     except ImportError:  # pragma: no cover - the backends package is another helper's

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 WORKING_COPY = "perflab-curriculum"
-_SKIP = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc")
+_KEPT = re.compile(r"\.old\d+\.ipynb$")  # a learner's earlier version, kept by reset
 
 
 @dataclass(frozen=True)
@@ -137,37 +138,37 @@ def make_working_copy(space: Workspace) -> list[Path]:
 def find_notebook(space: Workspace, name: str, *, cwd: Path | None = None) -> Path:
     """The workspace path of the notebook ``name`` refers to (which may not exist yet).
 
+    ``name`` is a path (relative to the current folder or to the workspace) or a part of
+    a notebook's name; an exercise wins over the lesson of the same name.
+
     Raises:
         PerflabError: no notebook, or several, match.
     """
-    here = cwd or Path.cwd()
     given = Path(name)
-    for candidate in (given, here / given, space.root / given):
-        if candidate.suffix == ".ipynb" and (
-            candidate.exists() or _original_exists(space, candidate)
-        ):
-            resolved = candidate.resolve()
-            if space.root not in resolved.parents:
-                raise PerflabError(f"{name} is not inside the workspace {space.root}")
-            return resolved
+    if given.suffix == ".ipynb":
+        for candidate in (((cwd or Path.cwd()) / given).resolve(), (space.root / given).resolve()):
+            if space.root in candidate.parents and (
+                candidate.exists() or _original_exists(space, candidate)
+            ):
+                return candidate
     stem = given.name.removesuffix(".ipynb")
     matches = sorted(
         {
-            p.relative_to(base)
+            found.relative_to(base)
             for base in _bases(space)
             for folder in ("exercises", "notebooks")
-            for p in (base / folder).rglob(f"*{stem}*.ipynb")
-            if ".old" not in p.name and ".ipynb_checkpoints" not in p.parts
+            for found in (base / folder).rglob(f"*{stem}*.ipynb")
+            if not _KEPT.search(found.name) and ".ipynb_checkpoints" not in found.parts
         }
     )
     exercises = [m for m in matches if m.parts[0] == "exercises"]
-    if len(exercises) == 1 or (len(matches) == 1):
-        return space.root / (exercises[0] if len(exercises) == 1 else matches[0])
-    if not matches:
+    chosen = exercises or matches
+    if len(chosen) == 1:
+        return space.root / chosen[0]
+    if not chosen:
         raise PerflabError(f"no notebook matches {name!r} in {space.root}/exercises or notebooks")
-    raise PerflabError(
-        f"{name!r} matches {len(matches)} notebooks: {', '.join(map(str, matches[:5]))}; be more precise"
-    )
+    listed = ", ".join(map(str, chosen[:5]))
+    raise PerflabError(f"{name!r} matches {len(chosen)} notebooks: {listed}; be more precise")
 
 
 def reset_notebook(space: Workspace, notebook: Path) -> Path | None:
@@ -194,10 +195,7 @@ def _bases(space: Workspace) -> list[Path]:
 
 
 def _original_exists(space: Workspace, path: Path) -> bool:
-    try:
-        rel = path.resolve().relative_to(space.root)
-    except ValueError:
-        return False
+    rel = path.relative_to(space.root)
     return space.pristine is not None and (space.pristine / rel).is_file()
 
 
@@ -255,7 +253,6 @@ def _lab(args: argparse.Namespace) -> int:
 
 def _reset(args: argparse.Namespace) -> int:
     space = workspace(args.dir)
-    make_working_copy(space)
     notebook = find_notebook(space, args.notebook)
     kept = reset_notebook(space, notebook)
     rel = notebook.relative_to(space.root)
