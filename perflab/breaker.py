@@ -157,7 +157,12 @@ class CircuitBreaker:
         return list(self._transitions)
 
     def add_listener(self, listener: Listener) -> None:
-        """Call ``listener(old, new, at)`` after every state change."""
+        """Call ``listener(old, new, at)`` after every state change.
+
+        Listeners run inside the breaker's bookkeeping, right after the call that
+        caused the change: keep them quick, and do not let them raise (an exception
+        from a listener would replace the guarded call's own result or error).
+        """
         self._listeners.append(listener)
 
     def remove_listener(self, listener: Listener) -> None:
