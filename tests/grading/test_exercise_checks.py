@@ -60,6 +60,19 @@ WRONG = [
         "the formula's bill for the measured hit rate",
         "predicted_bill = api.bill * 1.1",
     ),
+    (
+        "03_cache_economics",
+        "03.semantic",
+        "the API was called once per semantic-cache miss",
+        "semantic_api.search('again')",
+    ),
+    (
+        "03_cache_economics",
+        "03.semantic",
+        "semantic hit rate",
+        "semantic_hit_rate = measured_hit_rate",
+    ),
+    ("03_cache_economics", "03.semantic", "wrong answers served", "wrong_answers = 0"),
 ]
 
 
