@@ -237,6 +237,9 @@ def _lab(args: argparse.Namespace) -> int:
         command.append("--no-browser")
     if args.port is not None:
         command.append(f"--port={args.port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers (Docker, CI) often run as root, which JupyterLab refuses without this.
+        command.append("--allow-root")
     if args.print_command:
         print(" ".join(command))
         return 0
