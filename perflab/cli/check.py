@@ -27,19 +27,43 @@ examples:
 def register(subparsers: Any) -> None:
     """Add the ``check`` command to the ``perflab`` parser."""
     parser = subparsers.add_parser(
-        "check", help="run exercise notebooks and grade their checks",
+        "check",
+        help="run exercise notebooks and grade their checks",
         description="Run exercise notebooks with papermill in fresh kernels and grade "
-                    "every exercise. Your notebook file is only read, never changed.",
-        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "every exercise. Your notebook file is only read, never changed.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("paths", nargs="+", metavar="NOTEBOOK_OR_FOLDER")
-    parser.add_argument("--seed", type=int, action="append", dest="seeds", metavar="N",
-                        help="a seed to run with (repeat for several; default 1234 and 98765)")
-    parser.add_argument("--timeout", type=float, default=60.0, metavar="S",
-                        help="per-cell timeout in seconds (default 60)")
-    parser.add_argument("--run-cap", type=float, default=None, metavar="S",
-                        help="cap on one whole run in seconds (default: a timeout per cell)")
-    parser.add_argument("--workers", type=int, default=1, metavar="N",
-                        help="notebooks checked at the same time (default 1)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        action="append",
+        dest="seeds",
+        metavar="N",
+        help="a seed to run with (repeat for several; default 1234 and 98765)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="per-cell timeout in seconds (default 60)",
+    )
+    parser.add_argument(
+        "--run-cap",
+        type=float,
+        default=None,
+        metavar="S",
+        help="cap on one whole run in seconds (default: a timeout per cell)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="notebooks checked at the same time (default 1)",
+    )
     out = parser.add_mutually_exclusive_group()
     out.add_argument("--json", action="store_true", help="print the results as JSON")
     out.add_argument("--csv", metavar="FILE", help="write a learner x exercise CSV")
@@ -65,8 +89,11 @@ def handler(args: argparse.Namespace) -> int:
     if not items:
         print(f"no notebooks found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
-    options = CheckOptions(seeds=tuple(dict.fromkeys(args.seeds or DEFAULT_SEEDS)),
-                           timeout_s=args.timeout, run_cap_s=args.run_cap)
+    options = CheckOptions(
+        seeds=tuple(dict.fromkeys(args.seeds or DEFAULT_SEEDS)),
+        timeout_s=args.timeout,
+        run_cap_s=args.run_cap,
+    )
     reports = check_paths(args.paths, options, workers=args.workers, progress=len(items) > 1)
     if args.json:
         print(results.to_json(reports))
