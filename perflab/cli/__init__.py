@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from perflab.config import Settings
 
-__all__ = ["VERBS", "build_parser", "fail", "load_cli_settings", "main"]
+__all__ = ["VERB_MODULES", "build_parser", "fail", "load_cli_settings", "main"]
 
-#: The modules that contribute verbs, in the order ``--help`` lists them.
-VERBS = ("lab", "reset", "cache", "config", "doctor", "sim", "check", "db")
-_MODULES = ("lab", "cache", "config", "doctor", "sim", "check", "db")
+#: The modules that contribute verbs, in the order ``--help`` lists them
+#: (``lab`` adds both ``lab`` and ``reset``).
+VERB_MODULES = ("lab", "cache", "config", "doctor", "sim", "check", "db")
 
 # Helpers E, F and G write perflab/cli/{sim,check,db}.py; until each lands, the CLI
 # works without it. The lead removes this tolerance once all three exist.
@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"perflab {__version__}")
     subparsers = parser.add_subparsers(title="verbs", dest="verb", metavar="VERB")
-    for name in _MODULES:
+    for name in VERB_MODULES:
         try:
             module = importlib.import_module(f"perflab.cli.{name}")
         except ModuleNotFoundError as exc:

@@ -218,7 +218,7 @@ def _database(settings: Settings, check_network: bool) -> Finding:
             detail += "; " + _reach(url, 5432)
         return Finding("database", detail, "NOT reachable" in detail)
     try:
-        from perflab.backends.embedded import EmbeddedPostgres, pgserver_problem
+        from perflab.backends.embedded import EmbeddedPostgres, default_pgdata, pgserver_problem
     except ImportError:  # pragma: no cover - the backends package is another helper's
         return Finding("database", "DATABASE_URL not set")
     problem = pgserver_problem()
@@ -226,7 +226,7 @@ def _database(settings: Settings, check_network: bool) -> Finding:
         return Finding(
             "database", f"DATABASE_URL not set; embedded PostgreSQL unavailable: {problem}"
         )
-    status = EmbeddedPostgres().status()
+    status = EmbeddedPostgres(default_pgdata(settings)).status()
     state = f"running (pid {status.pid})" if status.running else "stopped (`perflab db start`)"
     return Finding("database", f"DATABASE_URL not set; embedded PostgreSQL {state}")
 
