@@ -275,10 +275,20 @@ class Settings(BaseSettings):
         return value.get_secret_value() if value is not None else None
 
     def replace(self, **changes: Any) -> Settings:
-        """A copy with ``changes`` applied and validated again (marked ``override``)."""
+        """A copy with ``changes`` applied and validated again (marked ``override``).
+
+        Changing ``perflab_profile`` re-applies profiles: values that came from the old
+        profile or from defaults take the new profile's values; explicit ones stay.
+        """
+        changed = {_field_key(key): value for key, value in changes.items()}
+        sources = self.sources
         data = self.model_dump()
-        for key, value in changes.items():
-            data[_field_key(key)] = value
+        if "perflab_profile" in changed:
+            for field, source in sources.items():
+                if field not in changed and (source == "default" or source.startswith("profile ")):
+                    del data[field]
+                    sources[field] = "default"
+        data.update(changed)
         for key in SECRET_FIELDS:
             if isinstance(data.get(key), SecretStr):
                 data[key] = data[key].get_secret_value()
@@ -287,8 +297,12 @@ class Settings(BaseSettings):
             new = Settings.model_validate(data)
         except ValidationError as exc:
             raise _config_error(exc) from None
-        new._sources.update(self.sources)
-        new._sources.update({_field_key(k): "override" for k in changes})
+        profile = PROFILES.get(new.perflab_profile or "", {})
+        for field in profile:
+            if sources[field] == "default":
+                sources[field] = f"profile {new.perflab_profile}"
+        new._sources.update(sources)
+        new._sources.update(dict.fromkeys(changed, "override"))
         return new
 
 

@@ -366,3 +366,16 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert out.strip() == "[]"
+
+
+def test_replace_with_another_profile_reapplies_profiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """replace(perflab_profile=...) swaps profile values and keeps explicitly set ones."""
+    monkeypatch.setenv("PARALLEL_WORKERS", "4")
+    s = load_settings(profile="budget").replace(perflab_profile="realtime")
+    assert (s.cache_similarity_threshold, s.sources["cache_similarity_threshold"]) == (
+        0.6,
+        "profile realtime",
+    )
+    assert (s.cache_ttl_days, s.sources["cache_ttl_days"]) == (7.0, "default")
+    assert (s.parallel_workers, s.sources["parallel_workers"]) == (4, "environment")
+    assert s.connection_pool_min == 10
