@@ -90,3 +90,33 @@ begin
     using query_embedding, filter_namespace, now_s, match_count, match_threshold;
 end;
 $$;
+
+-- Helpers for clients that speak only HTTP (Supabase's PostgREST API has no GROUP BY,
+-- no upsert-with-increment and no size functions): perflab's SupabaseStore calls them
+-- with supabase.rpc(...).
+
+-- Entry count per namespace.
+create or replace function cache_namespaces()
+returns table (namespace text, entries bigint)
+language sql stable
+as $$
+    select e.namespace, count(*) from cache_entries e group by e.namespace;
+$$;
+
+-- Bytes of the stored rows as PostgreSQL keeps them (compressed, no page or index overhead).
+create or replace function cache_size_bytes()
+returns bigint
+language sql stable
+as $$
+    select coalesce(sum(pg_column_size(e.*)), 0)::bigint from cache_entries e;
+$$;
+
+-- Add {"lookups": 3, "hits": 1, ...} to a namespace's counters, in one statement.
+create or replace function cache_incr_counters(filter_namespace text, deltas jsonb)
+returns void
+language sql
+as $$
+    insert into cache_counters (namespace, name, value)
+    select filter_namespace, d.key, d.value::bigint from jsonb_each_text(deltas) d
+    on conflict (namespace, name) do update set value = cache_counters.value + excluded.value;
+$$;

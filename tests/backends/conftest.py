@@ -30,3 +30,15 @@ def store(request: pytest.FixtureRequest, pg_url: str, pg_schema: str) -> Iterat
     made = PostgresStore(pg_url, schema=pg_schema, index=request.param, apply_schema=False)
     yield made
     made.close()
+
+
+SUPABASE_TEST_KEY = "sb-test-service-role-key"
+
+
+@pytest.fixture(scope="session")
+def postgrest(pg_url: str, pg_schema: str) -> Iterator[object]:
+    """A local stand-in for a Supabase project's REST API over the session's schema."""
+    from tests.backends._postgrest import PostgrestStandIn
+
+    with PostgrestStandIn(pg_url, pg_schema, SUPABASE_TEST_KEY) as server:
+        yield server

@@ -97,9 +97,11 @@ def test_postgres_through_the_proxy_with_asyncio(pg_url: str) -> None:
     import psycopg
 
     async def main() -> object:
-        async with LatencyProxy.for_url(pg_url, rtt=0.002) as proxy:
-            async with await psycopg.AsyncConnection.connect(proxy.url) as conn:
-                cur = await conn.execute("select 'through the proxy'")
-                return await cur.fetchone()
+        async with (
+            LatencyProxy.for_url(pg_url, rtt=0.002) as proxy,
+            await psycopg.AsyncConnection.connect(proxy.url) as conn,
+        ):
+            cur = await conn.execute("select 'through the proxy'")
+            return await cur.fetchone()
 
     assert asyncio.run(main()) == ("through the proxy",)
