@@ -7,7 +7,6 @@ The engine the curriculum's notebooks import. Names are loaded on first use, so
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from perflab.errors import (
@@ -23,17 +22,46 @@ from perflab.errors import (
     SimulationError,
 )
 
-try:
-    __version__ = version("perflab")
-except PackageNotFoundError:  # running from a checkout that was never installed
-    __version__ = "0+unknown"
-
 # name -> module that defines it; imported on first attribute access.
 _LAZY = {
+    # time
+    "Clock": "perflab.clock",
     "FakeClock": "perflab.clock",
     "LoopClock": "perflab.clock",
     "MonotonicClock": "perflab.clock",
+    # measurement
+    "Counters": "perflab.metrics",
+    "LatencyRecorder": "perflab.metrics",
+    "LatencySummary": "perflab.metrics",
+    "Spans": "perflab.metrics",
+    "ResourceMonitor": "perflab.monitor",
+    "AlertRule": "perflab.alerts",
+    "evaluate_alerts": "perflab.alerts",
+    # caching
+    "EmbeddingCache": "perflab.cache",
+    "MemoryStore": "perflab.cache",
+    "SQLiteStore": "perflab.cache",
+    "SemanticCache": "perflab.cache",
+    "open_cache": "perflab.cache",
+    "HashingEmbedder": "perflab.embedders",
+    "WordLlamaEmbedder": "perflab.embedders",
+    "get_embedder": "perflab.embedders",
+    # resilience and throughput
+    "AdaptiveBatcher": "perflab.batcher",
+    "BreakerState": "perflab.breaker",
+    "CircuitBreaker": "perflab.breaker",
+    "ConcurrencyLimiter": "perflab.limits",
+    "ConnectionPool": "perflab.pool",
+    "Retry": "perflab.limits",
+    "TokenBucket": "perflab.limits",
+    "WorkerScaler": "perflab.limits",
+    "chunk_text": "perflab.chunking",
+    # settings
+    "Settings": "perflab.config",
+    "load_settings": "perflab.config",
 }
+# Names whose attribute in the defining module differs from the exported one.
+_RENAMED = {"evaluate_alerts": "evaluate"}
 
 __all__ = sorted(
     [
@@ -54,10 +82,20 @@ __all__ = sorted(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # importlib.metadata is slow to import; only pay for it when asked.
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value: Any = version("perflab")
+        except PackageNotFoundError:  # a checkout that was never installed
+            value = "0+unknown"
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'perflab' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(importlib.import_module(module), _RENAMED.get(name, name))
     globals()[name] = value
     return value
 
