@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perflab.models import (
@@ -222,3 +222,38 @@ def test_usl_fit_refuses_bad_data(n: list[float], x: list[float], message: str) 
     """Too few levels, mismatched lengths or non-positive values are refused."""
     with pytest.raises(ValueError, match=message):
         usl_fit(n, x)
+
+
+@given(st.floats(0.01, 50.0), st.floats(0.1, 10.0), st.integers(1, 60))
+def test_erlang_c_agrees_with_the_factorial_formula_and_stays_in_range(
+    lam: float, mu: float, c: int
+) -> None:
+    """For any stable queue, P(wait) is in [0, 1], matches the textbook formula and Wq >= 0."""
+    result = erlang_c(lam, mu, c)
+    a = lam / mu
+    if a >= c:
+        assert not result.is_stable
+        return
+    top = a**c / math.factorial(c) * c / (c - a)
+    expected = top / (sum(a**k / math.factorial(k) for k in range(c)) + top)
+    assert 0.0 <= result.prob_wait <= 1.0
+    assert result.prob_wait == pytest.approx(expected, rel=1e-9, abs=1e-300)
+    assert result.mean_wait_s >= 0.0
+    assert result.mean_response_s == pytest.approx(result.mean_wait_s + 1 / mu)
+
+
+@given(st.floats(0.5, 20.0), st.integers(1, 30))
+def test_erlang_c_more_servers_never_wait_longer(a: float, c: int) -> None:
+    """Adding a server never raises the probability of waiting."""
+    if a >= c:
+        return
+    assert erlang_c(a, 1.0, c + 1).prob_wait <= erlang_c(a, 1.0, c).prob_wait + 1e-15
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.floats(10.0, 1e4), st.floats(0.0, 0.2), st.floats(0.0, 0.01))
+def test_usl_fit_recovers_any_exact_curve(lam: float, sigma: float, kappa: float) -> None:
+    """Exact USL points are fitted with predictions within 0.1% at every level."""
+    n, x = _usl_points(lam, sigma, kappa)
+    fit = usl_fit(n, x)
+    np.testing.assert_allclose(fit.predict(n), x, rtol=1e-3)
