@@ -160,6 +160,32 @@ class LatencyRecorder:
             raise ValueError("latencies must be >= 0 seconds (found a negative or NaN value)")
         self._values.frombytes(arr.ravel().tobytes())
 
+    def record_corrected(self, seconds: float, expected_interval_s: float) -> None:
+        """Record a sample, plus the samples a stall hid (coordinated omission).
+
+        A load generator that sends a request every ``expected_interval_s`` and waits
+        for each reply sends *nothing* while one reply is slow, so the requests that
+        would have queued behind it are never measured and the percentiles look too
+        good. Like HdrHistogram's ``recordValueWithExpectedInterval``, this adds the
+        latencies those requests would have seen: ``seconds - k x interval`` for each
+        k = 1, 2, ... while that is at least the interval.
+
+        Args:
+            seconds: the measured latency, >= 0.
+            expected_interval_s: the intended time between requests, > 0.
+        """
+        if not expected_interval_s > 0:
+            raise ValueError(f"expected_interval_s must be > 0, got {expected_interval_s!r}")
+        hidden = int(seconds // expected_interval_s) - 1
+        if hidden > 10_000_000:
+            raise ValueError(
+                f"{seconds} s at an interval of {expected_interval_s} s would add {hidden:,} "
+                "samples; is the interval in seconds?"
+            )
+        self.record(seconds)
+        if hidden > 0:
+            self.record_many(seconds - expected_interval_s * np.arange(1, hidden + 1))
+
     def time(self) -> Timer:
         """``with rec.time():`` records the block's duration on this recorder's clock."""
         return Timer(self, self._clock)

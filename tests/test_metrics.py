@@ -245,3 +245,30 @@ def test_metrics_snapshot_error_rate_without_errors_is_zero() -> None:
     m.counters.inc("requests", 5)
     assert m.snapshot()["error_rate"] == 0.0
     assert "hit_rate" not in m.snapshot()
+
+
+def test_record_corrected_adds_the_requests_a_stall_hid() -> None:
+    """A 1 s stall at a 0.25 s send interval also records 0.75, 0.5 and 0.25 s."""
+    rec = LatencyRecorder()
+    rec.record_corrected(1.0, 0.25)
+    rec.record_corrected(0.1, 0.25)
+    assert sorted(rec.values().tolist()) == [0.1, 0.25, 0.5, 0.75, 1.0]
+    with pytest.raises(ValueError, match="expected_interval_s"):
+        rec.record_corrected(1.0, 0.0)
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.0, 100.0), st.floats(0.01, 10.0))
+def test_record_corrected_matches_the_hdrhistogram_loop(seconds: float, interval: float) -> None:
+    """The synthetic samples are those of HdrHistogram's correction loop, within float rounding."""
+    rec = LatencyRecorder()
+    rec.record_corrected(seconds, interval)
+    expected = [seconds]
+    missing = seconds - interval
+    while missing >= interval:
+        expected.append(missing)
+        missing -= interval
+    got = rec.values().tolist()
+    assert abs(len(got) - len(expected)) <= 1  # the boundary sample may differ by rounding
+    n = min(len(got), len(expected))
+    np.testing.assert_allclose(got[:n], expected[:n], rtol=1e-9, atol=1e-9)
