@@ -335,6 +335,46 @@ class PostgresStore:
         self.create_index(dim)
         return ids
 
+    def load(self, namespace: str, entries: Sequence[NewEntry]) -> int:
+        """Bulk-load entries with ``COPY`` in one transaction; return how many (ids are not returned).
+
+        Much faster than ``add_many`` for thousands of rows (one stream instead of one
+        statement per row): use it to fill a table for an indexing experiment, then
+        ``create_index`` / ``rebuild_index``.
+        """
+        check_entries(entries)
+        if not entries:
+            return 0
+        with self._lock, self._write() as conn:
+            dim = self._namespace_dim(conn, namespace)
+            rows = [as_vector(e.vector, dim) for e in entries]
+            dim = rows[0].shape[0]
+            if any(r.shape[0] != dim for r in rows):
+                raise ValueError("vectors added together must all have the same length")
+            copy_sql = (
+                "copy cache_entries (namespace, query, dim, embedding, value, intent, created_at, expires_at)"
+                " from stdin (format binary)"
+            )
+            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+                copy.set_types(
+                    ["text", "text", "int4", "vector", "text", "text", "float8", "float8"]
+                )
+                for e, r in zip(entries, rows):
+                    copy.write_row(
+                        (
+                            namespace,
+                            e.query,
+                            dim,
+                            r,
+                            e.value,
+                            e.intent,
+                            float(e.created_at),
+                            float(e.expires_at),
+                        )
+                    )
+        self._dims[namespace] = dim
+        return len(entries)
+
     def search(
         self, namespace: str, vector: FloatArray, k: int = 1, *, now: float | None = None
     ) -> list[Neighbour]:

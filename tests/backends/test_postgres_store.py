@@ -134,3 +134,15 @@ def test_bad_options_are_refused() -> None:
         PostgresStore("postgresql://x@/y", hnsw_m=0)
     with pytest.raises(ValueError, match="schema name"):
         PostgresStore("postgresql://x@/y", schema="a; drop table x")
+
+
+def test_load_copies_many_rows_in_one_transaction(pg_url: str, pg_schema: str, fresh: None) -> None:
+    """load() bulk-inserts with COPY; the rows are then searchable like added ones."""
+    matrix = _vectors(300, 6)
+    with PostgresStore(pg_url, schema=pg_schema, apply_schema=False) as store:
+        assert store.load("ns", [NewEntry(f"q{i}", row, "v", expires_at=1e9) for i, row in enumerate(matrix)]) == 300
+        assert store.count("ns") == 300
+        assert store.search("ns", matrix[42])[0].query == "q42"
+        with pytest.raises(ValueError, match="dimensions"):
+            store.load("ns", [NewEntry("bad", _vectors(1, 5)[0], "v")])
+        assert store.count("ns") == 300
