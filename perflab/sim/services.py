@@ -25,6 +25,7 @@ __all__ = [
     "DatabaseParams",
     "EmbeddingParams",
     "LLMParams",
+    "Reply",
     "SearchParams",
     "SimConnection",
     "SimDatabase",
@@ -33,6 +34,21 @@ __all__ = [
     "SimSearch",
     "Window",
 ]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a successful call returned and what it cost.
+
+    Attributes:
+        text: the result (research notes, an article).
+        units: billing units consumed (credits, tokens).
+        cost_usd: the call's price.
+    """
+
+    text: str
+    units: float
+    cost_usd: float
 
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float) -> float:
@@ -112,7 +128,7 @@ class SimSearch(SimService):
         self.params = params
         self._rpm = Window(params.rpm)
 
-    async def search(self, query: str, depth: str = "basic") -> str:
+    async def search(self, query: str, depth: str = "basic") -> Reply:
         """Search the web for ``query``; ``depth`` is ``basic`` or ``advanced``.
 
         Raises:
@@ -131,7 +147,7 @@ class SimSearch(SimService):
         await self._serve(_lognormal(self.rng, median, p.sigma) * p.latency_scale, "search")
         credits = p.basic_credits if basic else p.advanced_credits
         self._charge(credits * p.usd_per_credit, credits)
-        return f"research notes on {query} ({depth})"
+        return Reply(f"research notes on {query} ({depth})", credits, credits * p.usd_per_credit)
 
 
 # ------------------------------------------------------------------ LLM
@@ -197,7 +213,7 @@ class SimLLM(SimService):
         self._rpm = Window(params.rpm)
         self._tpm = Window(params.tpm)
 
-    async def generate(self, prompt: str) -> str:
+    async def generate(self, prompt: str) -> Reply:
         """Write an article for ``prompt``.
 
         Raises:
@@ -220,7 +236,7 @@ class SimLLM(SimService):
         await self._serve((ttft + out / speed) * p.latency_scale, "generate")
         cost = (p.input_tokens * p.price_in_per_1m_usd + out * p.price_out_per_1m_usd) / 1e6
         self._charge(cost, tokens)
-        return f"article: {prompt[:60]}"
+        return Reply(f"article: {prompt[:60]}", tokens, cost)
 
 
 # ------------------------------------------------------------------ embeddings

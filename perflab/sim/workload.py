@@ -241,7 +241,8 @@ class Workload:
         """Zipf probabilities of ranks 1..n_intents."""
         weights: npt.NDArray[np.float64] = np.arange(1, n_intents + 1, dtype=np.float64)
         weights = weights**-self.zipf_s
-        return weights / weights.sum()
+        total = float(weights.sum())
+        return weights / total
 
     def build(self, seed: int, catalogue: Catalogue | None = None) -> list[Request]:
         """Draw the requests for ``seed`` (from the workload's own random stream)."""

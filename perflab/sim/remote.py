@@ -1,0 +1,215 @@
+"""The client side of remote calls: limits, retries, breakers, and batched embeddings.
+
+``RemoteCaller`` wraps each call to a simulated service in the engine's own pieces,
+each one switchable: ``Retry`` (full jitter, honours Retry-After) outside, then the
+``CircuitBreaker``, then the ``ConcurrencyLimiter`` (PARALLEL_WORKERS) and a client-side
+``TokenBucket`` right around the call. ``EmbeddingBatcher`` collects the embedding
+misses of concurrent requests into batches sized by an ``AdaptiveBatcher``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from functools import lru_cache
+from typing import TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from perflab.batcher import AdaptiveBatcher
+from perflab.breaker import CircuitBreaker
+from perflab.cache import EmbeddingCache
+from perflab.clock import LoopClock
+from perflab.embedders import get_embedder
+from perflab.limits import ConcurrencyLimiter, Retry, TokenBucket
+from perflab.sim.services import SimEmbeddingsAPI
+
+__all__ = ["CatalogueEmbedder", "EmbeddingBatcher", "RemoteCaller"]
+
+T = TypeVar("T")
+FloatArray = npt.NDArray[np.float32]
+
+
+class RemoteCaller:
+    """Calls one remote service through the resilience pieces that are switched on.
+
+    Args:
+        name: the service's name (for messages).
+        limiter: shared concurrency limit on remote calls, or ``None``.
+        bucket: client-side rate limiter (requests per second), or ``None``.
+        breaker: this service's circuit breaker, or ``None``.
+        retry: this service's retry policy, or ``None``.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        limiter: ConcurrencyLimiter | None,
+        bucket: TokenBucket | None,
+        breaker: CircuitBreaker | None,
+        retry: Retry | None,
+    ) -> None:
+        self.name = name
+        self.limiter, self.bucket, self.breaker, self.retry = limiter, bucket, breaker, retry
+
+    async def call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+        """Await ``fn()`` through the policies; return (result, retries it took)."""
+        tries = 0
+
+        async def once() -> T:
+            nonlocal tries
+            tries += 1
+            if self.breaker is not None:
+                return await self.breaker.acall(self._limited, fn)
+            return await self._limited(fn)
+
+        if self.retry is None:
+            return await once(), 0
+        try:
+            return await self.retry.acall(once), tries - 1
+        except Exception as exc:
+            exc.retries = tries - 1  # type: ignore[attr-defined]  # for the request record
+            raise
+
+    async def _limited(self, fn: Callable[[], Awaitable[T]]) -> T:
+        if self.bucket is not None:
+            await self.bucket.acquire()
+        if self.limiter is None:
+            return await fn()
+        async with self.limiter:
+            return await fn()
+
+
+class CatalogueEmbedder:
+    """A real embedder's vectors for every catalogue text, computed once per process.
+
+    The simulator needs real geometry (which paraphrase is near which look-alike) but
+    not to pay the model on every request: the vectors are the model's own, looked up.
+    Unknown texts go to the model.
+    """
+
+    def __init__(self, kind: str, texts: Sequence[str]) -> None:
+        self.inner = get_embedder(kind)
+        self.name = self.inner.name
+        self.dim = self.inner.dim
+        self._rows = _catalogue_vectors(kind, tuple(texts))
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        unknown = []
+        for i, text in enumerate(texts):
+            row = self._rows.get(text)
+            if row is None:
+                unknown.append(i)
+            else:
+                out[i] = row
+        if unknown:
+            out[unknown] = self.inner.embed([texts[i] for i in unknown])
+        return out
+
+
+@lru_cache(maxsize=4)
+def _catalogue_vectors(kind: str, texts: tuple[str, ...]) -> dict[str, FloatArray]:
+    matrix = get_embedder(kind).embed(list(texts))
+    return {text: matrix[i] for i, text in enumerate(texts)}
+
+
+class EmbeddingBatcher:
+    """Embeds queries: exact-cache hits at once, misses batched into API calls.
+
+    Misses wait up to ``window_s`` for company; a batch leaves when it reaches the
+    adaptive size (capped by EMBEDDING_BATCH_SIZE and the API's maximum) or when the
+    window closes. The API call's outcome feeds the ``AdaptiveBatcher`` (the guide's
+    +5 / halve rule). Each text's share of the batch's cost is returned with it.
+    """
+
+    def __init__(
+        self,
+        cache: EmbeddingCache,
+        api: SimEmbeddingsAPI,
+        caller: RemoteCaller,
+        *,
+        max_batch: int,
+        window_s: float,
+        adaptive: bool,
+    ) -> None:
+        self.cache, self.api, self.caller = cache, api, caller
+        self.max_batch = max(1, min(max_batch, api.params.max_batch))
+        self.window_s = window_s
+        cap = self.max_batch
+        self.batcher = (
+            AdaptiveBatcher(initial=min(10, cap), step=5, max_size=cap, min_size=min(5, cap))
+            if adaptive
+            else None
+        )
+        self._pending: list[tuple[str, asyncio.Future[tuple[FloatArray, float]]]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.batches: list[int] = []
+        self._clock = LoopClock()
+
+    @property
+    def batch_size(self) -> int:
+        """The size a batch leaves at now."""
+        return self.batcher.batch_size if self.batcher is not None else self.max_batch
+
+    async def embed(self, text: str) -> tuple[FloatArray, float, bool]:
+        """Return (vector, cost share in USD, whether the exact cache had it)."""
+        if text in self.cache:
+            return self.cache.embed([text])[0], 0.0, True
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[tuple[FloatArray, float]] = loop.create_future()
+        self._pending.append((text, fut))
+        if len(self._pending) >= self.batch_size:
+            self._flush()
+        elif self._timer is None:
+            self._timer = loop.call_later(self.window_s, self._flush)
+        vector, cost = await fut
+        return vector, cost, False
+
+    def _flush(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        size = self.batch_size
+        while self._pending:
+            batch, self._pending = self._pending[:size], self._pending[size:]
+            task = asyncio.get_running_loop().create_task(self._send(batch))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _send(self, batch: list[tuple[str, asyncio.Future[tuple[FloatArray, float]]]]) -> None:
+        texts = list(dict.fromkeys(text for text, _ in batch))
+        self.batches.append(len(texts))
+        try:
+            await self.caller.call(lambda: self.api.embed(len(texts)))
+        except Exception as exc:
+            if self.batcher is not None:
+                self.batcher.record(False)
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        if self.batcher is not None:
+            self.batcher.record(True)
+        p = self.api.params
+        share = len(texts) * p.tokens_per_text * p.price_per_1m_usd / 1e6 / len(batch)
+        vectors = self.cache.embed(texts)
+        rows = {text: vectors[i] for i, text in enumerate(texts)}
+        for text, fut in batch:
+            if not fut.done():
+                fut.set_result((rows[text], share))
+
+
+def make_retry(attempts: int, seed: int, name: str) -> Retry:
+    """A retry policy with its own seeded jitter stream, on the loop's clock."""
+    return Retry(
+        attempts=attempts,
+        wait_initial=0.5,
+        wait_max=30.0,
+        clock=LoopClock(),
+        rng=random.Random(f"{seed}:{name}:retry"),
+    )
