@@ -57,9 +57,7 @@ class Fault:
         if not (self.start_s >= 0 and math.isfinite(self.start_s)):
             raise SimulationError(f"fault start_s ({self.start_s}) must be a finite time >= 0")
         if not self.end_s > self.start_s:
-            raise SimulationError(
-                f"fault end_s ({self.end_s}) must be > start_s ({self.start_s})"
-            )
+            raise SimulationError(f"fault end_s ({self.end_s}) must be > start_s ({self.start_s})")
         if not self.factor > 0:
             raise SimulationError(f"fault factor ({self.factor}) must be > 0")
         if not 0.0 <= self.error_rate <= 1.0:

@@ -189,9 +189,7 @@ class Pipeline:
         sw = self.switches
         breaker = None
         if sw.breaker:
-            breaker = CircuitBreaker(
-                sw.breaker_threshold, sw.breaker_recovery_s, clock=LoopClock()
-            )
+            breaker = CircuitBreaker(sw.breaker_threshold, sw.breaker_recovery_s, clock=LoopClock())
             self.breakers[name] = breaker
         bucket = None
         if sw.rate_limiter:
@@ -283,14 +281,14 @@ class Pipeline:
                 if self.switches.semantic_cache:
                     self.cache.put(req.query, "article", vector=vector, intent=req.intent)
                 times["store_article"] = now() - t
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure becomes the request's error
             error = f"{stage}: {type(exc).__name__}: {exc}"
             retries += getattr(exc, "retries", 0)
         end = now()
         for name, value in times.items():
-            if value == value:  # not NaN: the stage ran
+            if not math.isnan(value):  # the stage ran
                 self.spans.record(name, value)
-        origin = req.intended_start if req.intended_start == req.intended_start else start
+        origin = start if math.isnan(req.intended_start) else req.intended_start
         self.rows.append(
             (
                 req.index,

@@ -135,7 +135,7 @@ async def _run(
         else:
             j = i - n_initial
             arrival = arr[j]
-            start = arrival if arrival > now else now  # idle until the customer walks in
+            start = max(now, arrival)  # idle until the customer walks in
             waits[j] = start - arrival
             service = svc[j]
         busy_s += service

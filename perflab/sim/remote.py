@@ -181,12 +181,14 @@ class EmbeddingBatcher:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, batch: list[tuple[str, asyncio.Future[tuple[FloatArray, float]]]]) -> None:
+    async def _send(
+        self, batch: list[tuple[str, asyncio.Future[tuple[FloatArray, float]]]]
+    ) -> None:
         texts = list(dict.fromkeys(text for text, _ in batch))
         self.batches.append(len(texts))
         try:
             await self.caller.call(lambda: self.api.embed(len(texts)))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - handed to every waiting request
             if self.batcher is not None:
                 self.batcher.record(False)
             for _, fut in batch:

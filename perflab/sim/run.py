@@ -241,7 +241,9 @@ def simulate(
         workload = Workload(requests=requests)
     params = services if services is not None else ServiceParams()
     if faults:
-        params = ServiceParams(params.search, params.llm, params.embeddings, params.database, faults)
+        params = ServiceParams(
+            params.search, params.llm, params.embeddings, params.database, faults
+        )
     reqs = workload.build(seed)
     bar = None
     if progress or (progress is None and speed is not None):
@@ -276,7 +278,7 @@ def _result(profile: str, seed: int, pipe: Pipeline, start: float) -> SimResult:
     completed = int(ok.sum())
     hits = int(frame["cache_hit"].sum())
     lookups = int(frame["lookup_s"].notna().sum())
-    false_hits = int((frame["correct_hit"] == False).sum())  # noqa: E712 - nullable booleans
+    false_hits = int((frame["correct_hit"] == False).sum())
     services = {
         "search": pipe.search.stats(),
         "llm": pipe.llm.stats(),

@@ -1,0 +1,188 @@
+"""``perflab sim run | compare``: the simulated pipeline from the shell.
+
+One function adds each sub-verb's parser (``_add_run``, ``_add_compare``) and one
+handles it (``_run``, ``_compare``); a new sub-verb adds its own pair and one line in
+``register``. Everything heavy is imported inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from perflab.sim.run import SimSummary
+
+__all__ = ["register"]
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``sim`` and its sub-verbs."""
+    sim = subparsers.add_parser(
+        "sim",
+        help="run the article pipeline on simulated services (virtual time)",
+        description="Simulate the guide's content pipeline: real engine pieces (cache, pool, "
+        "breaker, limiter, retry, batcher), simulated web search, LLM, embeddings API and "
+        "database, on a virtual clock. Figures are simulated, not measured (docs/sim.md).",
+    )
+    sim.set_defaults(func=lambda args: _usage(sim))
+    verbs = sim.add_subparsers(title="sim verbs", dest="sim_verb", metavar="VERB")
+    _add_run(verbs)
+    _add_compare(verbs)
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _add_workload_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--requests", type=_positive_int, default=500, metavar="N", help="articles (default 500)"
+    )
+    parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    parser.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=20,
+        metavar="W",
+        help="closed-loop clients sending requests back to back (default 20)",
+    )
+    parser.add_argument(
+        "--rate",
+        type=float,
+        metavar="PER_S",
+        help="open loop instead: Poisson arrivals per second (latency from intended start)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _workload(args: argparse.Namespace) -> Any:
+    from perflab.sim.workload import Workload
+
+    if args.rate is not None:
+        return Workload(requests=args.requests, mode="open", rate_per_s=args.rate)
+    return Workload(requests=args.requests, workers=args.workers)
+
+
+# ------------------------------------------------------------------ run
+def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = verbs.add_parser(
+        "run",
+        help="simulate one scenario and print its summary",
+        description="Simulate one scenario (a profile: baseline, budget, agency, realtime, dev, "
+        "prod) and print P50/P95/P99 latency, throughput, cost per article, hit rates, "
+        "error rate and pool figures.",
+    )
+    run.add_argument("--profile", default="baseline", metavar="NAME", help="default baseline")
+    run.add_argument(
+        "--speed",
+        type=float,
+        metavar="X",
+        help="watch it: virtual seconds per wall second, with a progress bar",
+    )
+    _add_workload_options(run)
+    run.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from perflab.sim.run import simulate
+
+    result = simulate(args.profile, seed=args.seed, workload=_workload(args), speed=args.speed)
+    if args.json:
+        print(json.dumps(result.summary.as_dict()))
+    else:
+        print(format_summary(result.summary))
+    return 0
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "n/a"
+        return f"{value:.6g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    return str(value)
+
+
+def format_summary(summary: SimSummary) -> str:
+    """The summary as aligned ``name  value`` lines, marked as simulated."""
+    rows = summary.as_dict()
+    width = max(len(k) for k in rows)
+    lines = [f"{k:<{width}}  {_fmt(v) if v is not None else 'n/a'}" for k, v in rows.items()]
+    return "\n".join([*lines, "(simulated: service parameters in docs/sim.md)"])
+
+
+# ------------------------------------------------------------------ compare
+def _add_compare(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    compare = verbs.add_parser(
+        "compare",
+        help="run the guide's scenarios and judge each claimed result",
+        description="Run the scenarios on the same workload and seed; print each claim "
+        "(budget: 80%% cost reduction, agency: 5x throughput, realtime: 95%% under 5 s) next "
+        "to the simulated measurement, and whether it held.",
+    )
+    compare.add_argument(
+        "profiles",
+        nargs="*",
+        default=["baseline", "budget", "agency", "realtime"],
+        metavar="PROFILE",
+        help="scenarios (default: baseline budget agency realtime)",
+    )
+    _add_workload_options(compare)
+    compare.set_defaults(func=_compare)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from perflab.sim.claims import compare
+
+    result = compare(args.profiles, seed=args.seed, workload=_workload(args))
+    if args.json:
+        print(json.dumps(result.as_dict()))
+        return 0
+    mode = f"open loop at {args.rate}/s" if args.rate else f"closed loop, {args.workers} clients"
+    print(f"{args.requests} articles per scenario, {mode}, seed {args.seed} (simulated)\n")
+    header = f"{'scenario':<10} {'claim':<24} {'needs':>8} {'measured':>9}  verdict"
+    print(header)
+    print("-" * len(header))
+    for check in result.checks:
+        if check.held is None:
+            print(f"{check.profile:<10} {'(reference)':<24} {'':>8} {'':>9}  no claim")
+            continue
+        assert check.target is not None and check.measured is not None
+        target, measured = _show(check.metric, check.target), _show(check.metric, check.measured)
+        print(f"{check.profile:<10} {check.claim:<24} {target:>8} {measured:>9}  {check.verdict}")
+    print()
+    frame = result.to_frame()[
+        [
+            "profile",
+            "p95_latency_s",
+            "throughput_per_hour",
+            "cost_per_article_usd",
+            "hit_rate",
+            "false_hit_rate",
+            "share_under_5s",
+        ]
+    ]
+    print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def _show(metric: str, value: float) -> str:
+    if metric == "throughput_ratio":
+        return f"{value:.2f}x"
+    return f"{value:.1%}"
