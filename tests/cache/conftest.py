@@ -27,6 +27,18 @@ STORE_FACTORIES: dict[str, Any] = {
     "sqlite": lambda tmp_path: SQLiteStore(tmp_path / "cache.sqlite"),
 }
 
+# IVF mode (perflab/cache/_ivf.py), same suite. Training starts at 2 entries, so every
+# test runs through k-means, the inverted lists, swap-removes inside lists and
+# retraining as the store grows. nprobe=64 covers every list at these sizes (nlist is
+# about sqrt(25) = 5 at most), so answers stay exact and the contract holds as
+# written; recall under partial probing is tested in tests/cache/test_ivf.py.
+STORE_FACTORIES["memory-ivf"] = lambda tmp_path: MemoryStore(
+    index="ivf", nprobe=64, ivf_min_entries=2
+)
+STORE_FACTORIES["sqlite-ivf"] = lambda tmp_path: SQLiteStore(
+    tmp_path / "cache.sqlite", index="ivf", nprobe=64, ivf_min_entries=2
+)
+
 
 @pytest.fixture(params=list(STORE_FACTORIES.values()), ids=list(STORE_FACTORIES))
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[VectorStore]:

@@ -1,7 +1,8 @@
 """``MemoryStore``: the vector store that lives in a Python process.
 
 The reference implementation of ``VectorStore`` and the fake the tests use: dicts for
-the records, a numpy ``VectorIndex`` for search. Nothing survives the process.
+the records, a numpy ``VectorIndex`` for search (exact, or IVF with ``index="ivf"``).
+Nothing survives the process.
 """
 
 from __future__ import annotations
@@ -10,7 +11,16 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from perflab.cache._store import Entry, FloatArray, Neighbour, NewEntry, VectorIndex, check_entries
+from perflab.cache._store import (
+    Entry,
+    FloatArray,
+    IndexKind,
+    IndexStats,
+    Neighbour,
+    NewEntry,
+    VectorIndex,
+    check_entries,
+)
 
 __all__ = ["MemoryStore"]
 
@@ -27,7 +37,15 @@ class _Record:
 
 
 class MemoryStore:
-    """An in-memory ``VectorStore``: exact, vectorised top-k over numpy matrices.
+    """An in-memory ``VectorStore``: vectorised top-k over numpy matrices.
+
+    Search is exact by default. ``index="ivf"`` trades a little recall for speed on
+    big namespaces (see ``VectorIndex``): below ``ivf_min_entries`` it is exact anyway.
+
+    Args:
+        index: ``"exact"`` or ``"ivf"``.
+        nprobe: IVF lists scanned per search.
+        ivf_min_entries: namespace size from which IVF is used.
 
     >>> import numpy as np
     >>> store = MemoryStore()
@@ -37,9 +55,11 @@ class MemoryStore:
     1.0
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self, *, index: IndexKind = "exact", nprobe: int = 8, ivf_min_entries: int = 10_000
+    ) -> None:
         self._records: dict[int, _Record] = {}
-        self._index = VectorIndex()
+        self._index = VectorIndex(index, nprobe=nprobe, ivf_min_entries=ivf_min_entries)
         self._counters: dict[str, Counter[str]] = {}
         self._next_id = 1
         self._closed = False
@@ -189,6 +209,10 @@ class MemoryStore:
         else:
             self._counters.pop(namespace, None)
 
+    def index_stats(self) -> IndexStats:
+        """What the search index holds: kind, entries, IVF lists and trainings."""
+        return self._index.stats()
+
     def close(self) -> None:
         """Drop everything; the store cannot be used afterwards."""
         self._records.clear()
@@ -197,4 +221,5 @@ class MemoryStore:
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"entries {len(self._records)}"
-        return f"<MemoryStore [{state}]>"
+        kind = ", ivf" if self._index.kind == "ivf" else ""
+        return f"<MemoryStore [{state}{kind}]>"

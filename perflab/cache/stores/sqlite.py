@@ -19,12 +19,22 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
 import numpy as np
 
-from perflab.cache._store import Entry, FloatArray, Neighbour, NewEntry, VectorIndex, check_entries
+from perflab.cache._store import (
+    Entry,
+    FloatArray,
+    IndexKind,
+    IndexStats,
+    Neighbour,
+    NewEntry,
+    VectorIndex,
+    check_entries,
+)
 from perflab.errors import CacheFileError
 
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
@@ -121,16 +131,33 @@ class SQLiteStore:
             this many ``incr`` calls (and on any other write, ``counters()`` and
             ``close()``); 1 writes every time. A crash loses at most that many.
         timeout: seconds to wait for another process's write lock.
+        index: ``"exact"`` or ``"ivf"`` search over the in-memory matrix (see
+            ``VectorIndex``). With IVF, a rebuild (first search, or after another
+            process wrote) also runs k-means: about a second at 10^5 x 384.
+        nprobe: IVF lists scanned per search.
+        ivf_min_entries: namespace size from which IVF is used.
 
     Raises:
         CacheFileError: the file exists and is not a usable perflab cache.
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], *, counter_flush_every: int = 1, timeout: float = 5.0
+        self,
+        path: str | os.PathLike[str],
+        *,
+        counter_flush_every: int = 1,
+        timeout: float = 5.0,
+        index: IndexKind = "exact",
+        nprobe: int = 8,
+        ivf_min_entries: int = 10_000,
     ) -> None:
         if counter_flush_every < 1:
             raise ValueError(f"counter_flush_every ({counter_flush_every}) must be >= 1")
+        # Built now to validate the knobs early; the real one is built from the file.
+        self._new_index = partial(
+            VectorIndex, index, nprobe=nprobe, ivf_min_entries=ivf_min_entries
+        )
+        self._index_kind = self._new_index().kind
         self.path = Path(path).expanduser()
         is_new = inspect_cache_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +225,7 @@ class SQLiteStore:
         """Read every vector from the file into a fresh index."""
         conn = self._db
         self._data_version = conn.execute("PRAGMA data_version").fetchone()[0]
-        index = VectorIndex()
+        index = self._new_index()
         rows = conn.execute(
             "SELECT namespace, id, vector, expires_at FROM entries ORDER BY namespace, id"
         )
@@ -420,6 +447,11 @@ class SQLiteStore:
                 else:
                     conn.execute("DELETE FROM counters WHERE namespace = ?", (namespace,))
 
+    def index_stats(self) -> IndexStats:
+        """What the search index holds (building it from the file if needed)."""
+        with self._lock:
+            return self._loaded().stats()
+
     def close(self) -> None:
         """Write pending counters and close the file (idempotent)."""
         with self._lock:
@@ -440,4 +472,5 @@ class SQLiteStore:
     def __repr__(self) -> str:
         if self._conn is None:
             return f"<SQLiteStore {self.path} [closed]>"
-        return f"<SQLiteStore {self.path} [entries {self.count()}]>"
+        kind = ", ivf" if self._index_kind == "ivf" else ""
+        return f"<SQLiteStore {self.path} [entries {self.count()}{kind}]>"
