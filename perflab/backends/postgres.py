@@ -236,11 +236,18 @@ class PostgresStore:
                 dim = self._dims[namespace] = int(row[0])
         return dim
 
-    def create_index(self, dim: int) -> None:
+    def create_index(self, dim: int, *, build_memory: str | None = None) -> None:
         """Build this store's approximate index for vectors of length ``dim`` (no-op if exact).
 
-        Idempotent. An IVFFlat index learns its clusters from the rows present when it
-        is built: build it (or ``rebuild_index``) after loading data.
+        Idempotent: an index of this kind for ``dim`` that already exists is kept, even
+        if it was built with other parameters (``rebuild_index`` replaces it). An
+        IVFFlat index learns its clusters from the rows present when it is built:
+        build it (or ``rebuild_index``) after loading data.
+
+        Args:
+            dim: the embedding length the index serves.
+            build_memory: ``maintenance_work_mem`` for the build (e.g. ``"512MB"``); an
+                HNSW graph that does not fit builds much more slowly.
         """
         if self.index == "exact" or dim in self._indexed:
             return
@@ -249,21 +256,23 @@ class PostgresStore:
             method, options = "hnsw", f"m = {self._hnsw[0]:d}, ef_construction = {self._hnsw[1]:d}"
         else:
             method, options = "ivfflat", f"lists = {self._ivfflat[0]:d}"
-        with self._conn() as conn:
+        with self._conn() as conn, conn.transaction():
+            if build_memory is not None:
+                conn.execute("select set_config('maintenance_work_mem', %s, true)", (build_memory,))
             conn.execute(
                 f"create index if not exists {name} on cache_entries using {method}"
                 f" ((embedding::vector({dim:d})) vector_cosine_ops) with ({options}) where dim = {dim:d}"
             )
         self._indexed.add(dim)
 
-    def rebuild_index(self, dim: int) -> None:
+    def rebuild_index(self, dim: int, *, build_memory: str | None = None) -> None:
         """Drop and rebuild the approximate index for ``dim`` (e.g. IVFFlat after a bulk load)."""
         if self.index == "exact":
             return
         with self._conn() as conn:
             conn.execute(f"drop index if exists cache_entries_{self.index}_{dim:d}")
         self._indexed.discard(dim)
-        self.create_index(dim)
+        self.create_index(dim, build_memory=build_memory)
 
     def _search_sql(self, dim: int, has_now: bool) -> str:
         stale = " and expires_at > %(now)s" if has_now else ""
