@@ -144,6 +144,7 @@ class Pipeline:
         self.db = SimDatabase(services.database, service_rng(seed, "database"), f("database"))
         self.spans = Spans(clock=LoopClock())
         self.rows: list[tuple[Any, ...]] = []
+        self.origin = 0.0  # virtual time of the run's start (after the pool's warm-up)
         sw = switches
         self.limiter = ConcurrencyLimiter(settings.parallel_workers) if sw.limiter else None
         self.breakers: dict[str, CircuitBreaker] = {}
@@ -288,7 +289,7 @@ class Pipeline:
         for name, value in times.items():
             if not math.isnan(value):  # the stage ran
                 self.spans.record(name, value)
-        origin = start if math.isnan(req.intended_start) else req.intended_start
+        origin = start if math.isnan(req.intended_start) else self.origin + req.intended_start
         self.rows.append(
             (
                 req.index,

@@ -185,7 +185,7 @@ async def asimulate(
     """
     pipe = Pipeline(settings, switches, services, seed)
     await pipe.open()
-    start = asyncio.get_running_loop().time()
+    start = pipe.origin = asyncio.get_running_loop().time()
     if progress is not None:
         handle = pipe.handle
 
