@@ -1,6 +1,7 @@
 """The real OpenAI API behind the simulator's interfaces (``perflab.sim.services``).
 
-``OpenAILLM.generate(prompt)`` is what ``SimLLM.generate`` is, and
+``OpenAILLM.generate(prompt)`` is what ``SimLLM.generate`` is (both return a ``Reply``:
+text, billing units, price), and
 ``OpenAIEmbeddingsAPI.embed(texts)`` is the real counterpart of
 ``SimEmbeddingsAPI.embed`` (it returns the vectors the simulator borrows from a local
 model). Both keep the same accounting (``stats()`` returns the simulator's
@@ -28,6 +29,7 @@ import numpy as np
 from perflab.backends._http import error_for_status
 from perflab.clock import Clock, default_clock
 from perflab.errors import ConfigError, PerflabError, ServiceError
+from perflab.sim.services import Reply
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -179,8 +181,8 @@ class OpenAILLM:
         self._client = _client(api_key, base_url, timeout)
         self._account = Accounting("llm", clock)
 
-    async def generate(self, prompt: str) -> str:
-        """Write an article for ``prompt`` (one chat completion).
+    async def generate(self, prompt: str) -> Reply:
+        """Write an article for ``prompt`` (one chat completion); the ``Reply`` has tokens and price.
 
         Raises:
             RateLimited: HTTP 429 (``retry_after`` from the response).
@@ -200,11 +202,11 @@ class OpenAILLM:
         tokens_in = usage.prompt_tokens if usage is not None else 0
         tokens_out = usage.completion_tokens if usage is not None else 0
         p = self.params
-        self._account.charge(
-            (tokens_in * p.price_in_per_1m_usd + tokens_out * p.price_out_per_1m_usd) / 1e6,
-            tokens_in + tokens_out,
+        cost = (tokens_in * p.price_in_per_1m_usd + tokens_out * p.price_out_per_1m_usd) / 1e6
+        self._account.charge(cost, tokens_in + tokens_out)
+        return Reply(
+            str(response.choices[0].message.content or ""), float(tokens_in + tokens_out), cost
         )
-        return str(response.choices[0].message.content or "")
 
     def stats(self) -> ServiceStats:
         """Calls, errors, 429s, cost (from the reported token usage) and time spent."""

@@ -292,7 +292,7 @@ class StandInServer:
         prompt = next(
             (str(m.get("content", "")) for m in reversed(messages) if m.get("role") == "user"), ""
         )
-        text = await self.llm.generate(prompt)
+        text = (await self.llm.generate(prompt)).text
         p = self.llm.params
         return {
             "id": f"chatcmpl-sim-{next(self._ids)}",
@@ -352,7 +352,7 @@ class StandInServer:
             )
         loop = asyncio.get_running_loop()
         start = loop.time()
-        text = await self.search.search(query, depth)
+        text = (await self.search.search(query, depth)).text
         n = max(1, min(int(request.get("max_results", 5)), 20))
         slug = "-".join(query.lower().split())[:60] or "query"
         results = [

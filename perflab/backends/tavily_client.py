@@ -1,7 +1,7 @@
 """The real Tavily search API behind ``SimSearch``'s interface, on httpx.
 
-``TavilySearch.search(query, depth)`` is what ``SimSearch.search`` is: research text
-for a keyword. One ``POST /search`` per call, authenticated with
+``TavilySearch.search(query, depth)`` is what ``SimSearch.search`` is: a ``Reply`` with
+the research text for a keyword, its credits and its price. One ``POST /search`` per call, authenticated with
 ``Authorization: Bearer <TAVILY_API_KEY>``. The results' titles, URLs and contents
 are joined into the research notes the article is written from.
 
@@ -22,6 +22,7 @@ from perflab.backends._http import error_for_status
 from perflab.backends.openai_client import Accounting
 from perflab.clock import Clock
 from perflab.errors import ConfigError, ServiceError, SimulationError
+from perflab.sim.services import Reply
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -91,7 +92,7 @@ class TavilySearch:
         )
         self._account = Accounting("search", clock)
 
-    async def search(self, query: str, depth: str = "basic") -> str:
+    async def search(self, query: str, depth: str = "basic") -> Reply:
         """Search the web for ``query``; ``depth`` is ``basic`` or ``advanced`` (2 credits).
 
         Raises:
@@ -128,7 +129,7 @@ class TavilySearch:
         p = self.params
         credits = p.basic_credits if depth == "basic" else p.advanced_credits
         self._account.charge(credits * p.usd_per_credit, credits)
-        return format_results(body)
+        return Reply(format_results(body), credits, credits * p.usd_per_credit)
 
     def stats(self) -> ServiceStats:
         """Calls, errors, 429s, credits spent and time spent."""

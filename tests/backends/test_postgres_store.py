@@ -140,7 +140,12 @@ def test_load_copies_many_rows_in_one_transaction(pg_url: str, pg_schema: str, f
     """load() bulk-inserts with COPY; the rows are then searchable like added ones."""
     matrix = _vectors(300, 6)
     with PostgresStore(pg_url, schema=pg_schema, apply_schema=False) as store:
-        assert store.load("ns", [NewEntry(f"q{i}", row, "v", expires_at=1e9) for i, row in enumerate(matrix)]) == 300
+        assert (
+            store.load(
+                "ns", [NewEntry(f"q{i}", row, "v", expires_at=1e9) for i, row in enumerate(matrix)]
+            )
+            == 300
+        )
         assert store.count("ns") == 300
         assert store.search("ns", matrix[42])[0].query == "q42"
         with pytest.raises(ValueError, match="dimensions"):

@@ -59,9 +59,10 @@ def test_adapters_book_the_same_accounting_as_the_simulator() -> None:
         llm = OpenAILLM(api_key="sk-any", base_url=server.url + "/v1")
         emb = OpenAIEmbeddingsAPI(api_key="sk-any", base_url=server.url + "/v1")
         search = TavilySearch("tvly-any", base_url=server.url)
-        assert "article" in await llm.generate("keyword")
+        assert "article" in (await llm.generate("keyword")).text
         assert (await emb.embed(["x", "y", "z"])).shape == (3, 1536)
-        assert "research notes on keyword" in await search.search("keyword", "advanced")
+        reply = await search.search("keyword", "advanced")
+        assert "research notes on keyword" in reply.text and reply.units == 2.0
         stats = [llm.stats(), emb.stats(), search.stats()]
         for client in (llm, emb, search):
             await client.aclose()
