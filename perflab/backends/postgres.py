@@ -240,7 +240,9 @@ class PostgresStore:
         """Build this store's approximate index for vectors of length ``dim`` (no-op if exact).
 
         Idempotent: an index of this kind for ``dim`` that already exists is kept, even
-        if it was built with other parameters (``rebuild_index`` replaces it). An
+        if it was built with other parameters (``rebuild_index`` replaces it). An index
+        of the *other* kind is not touched, and the planner may prefer it: see
+        ``drop_indexes``. An
         IVFFlat index learns its clusters from the rows present when it is built:
         build it (or ``rebuild_index``) after loading data.
 
@@ -264,6 +266,18 @@ class PostgresStore:
                 f" ((embedding::vector({dim:d})) vector_cosine_ops) with ({options}) where dim = {dim:d}"
             )
         self._indexed.add(dim)
+
+    def drop_indexes(self, dim: int) -> None:
+        """Drop every approximate index (HNSW and IVFFlat) for vectors of length ``dim``.
+
+        Both kinds index the same expression, so when both exist the planner picks
+        whichever it estimates cheaper, whatever ``index`` this store was given: keep
+        one kind per length.
+        """
+        with self._conn() as conn:
+            for kind in ("hnsw", "ivfflat"):
+                conn.execute(f"drop index if exists cache_entries_{kind}_{dim:d}")
+        self._indexed.discard(dim)
 
     def rebuild_index(self, dim: int, *, build_memory: str | None = None) -> None:
         """Drop and rebuild the approximate index for ``dim`` (e.g. IVFFlat after a bulk load)."""

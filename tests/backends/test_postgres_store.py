@@ -151,3 +151,23 @@ def test_load_copies_many_rows_in_one_transaction(pg_url: str, pg_schema: str, f
         with pytest.raises(ValueError, match="dimensions"):
             store.load("ns", [NewEntry("bad", _vectors(1, 5)[0], "v")])
         assert store.count("ns") == 300
+
+
+def test_drop_indexes_removes_both_kinds(pg_url: str, pg_schema: str, fresh: None) -> None:
+    """drop_indexes(dim) removes the HNSW and IVFFlat indexes of that length, and only those."""
+    import psycopg
+
+    with PostgresStore(pg_url, schema=pg_schema, index="hnsw", apply_schema=False) as hnsw:
+        _load(hnsw, _vectors(50, 4))
+        hnsw.create_index(4)
+        with PostgresStore(
+            pg_url, schema=pg_schema, index="ivfflat", ivfflat_lists=2, apply_schema=False
+        ) as ivf:
+            ivf.create_index(4)
+        hnsw.drop_indexes(4)
+    with psycopg.connect(pg_url) as conn:
+        left = conn.execute(
+            "select count(*) from pg_indexes where schemaname = %s and indexname ~ '_(hnsw|ivfflat)_'",
+            (pg_schema,),
+        ).fetchone()
+    assert left == (0,)
