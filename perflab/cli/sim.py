@@ -32,6 +32,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verbs = sim.add_subparsers(title="sim verbs", dest="sim_verb", metavar="VERB")
     _add_run(verbs)
     _add_compare(verbs)
+    # `sim serve` (the OpenAI/Tavily stand-in) lives with the real backends (argparse only).
+    from perflab.backends.serve_cli import register_serve
+
+    register_serve(verbs)
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
