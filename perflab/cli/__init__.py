@@ -27,11 +27,6 @@ __all__ = ["VERB_MODULES", "build_parser", "fail", "load_cli_settings", "main"]
 #: (``lab`` adds both ``lab`` and ``reset``).
 VERB_MODULES = ("lab", "cache", "config", "doctor", "sim", "check", "db")
 
-# Helpers E, F and G write perflab/cli/{sim,check,db}.py; until each lands, the CLI
-# works without it. The lead removes this tolerance once all three exist.
-_NOT_YET_WRITTEN = frozenset({"sim", "check", "db"})
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The full ``perflab`` parser, with every verb registered."""
     from perflab import __version__
@@ -45,12 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"perflab {__version__}")
     subparsers = parser.add_subparsers(title="verbs", dest="verb", metavar="VERB")
     for name in VERB_MODULES:
-        try:
-            module = importlib.import_module(f"perflab.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if name in _NOT_YET_WRITTEN and exc.name == f"perflab.cli.{name}":
-                continue
-            raise
+        module = importlib.import_module(f"perflab.cli.{name}")
         module.register(subparsers)
     return parser
 
