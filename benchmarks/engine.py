@@ -2,6 +2,7 @@
 
     python benchmarks/engine.py            # the full table (about 1-2 minutes on 2 cores)
     python benchmarks/engine.py --quick    # fewer repetitions, for a smoke run
+    python benchmarks/engine.py --only-ivf # exact vs IVF search: P50 and recall@1
 
 Every row is measured in this process, one after the other, so rows compare with each
 other; numbers from another machine or another run do not. Per-call figures are the
@@ -368,6 +369,96 @@ def bench_store_size(rng: np.random.Generator, size: int, queries: int) -> None:
         f"P95 {format_duration(s.p95_s)} (floor)")
 
 
+# ------------------------------------------------------- approximate index (IVF)
+
+IVF_NPROBES = (1, 8, 32)  # 8 is the default
+
+
+def generated_texts(rng: np.random.Generator, n: int) -> list[str]:
+    """``n`` distinct cache-like queries: a catalogue query plus two catalogue words."""
+    from perflab.sim.workload import load_catalogue
+
+    base = [q.text for q in load_catalogue().queries]
+    vocab = sorted({w for t in base for w in t.split()})
+    out: set[str] = set()
+    while len(out) < n:
+        a, b, c = rng.integers(len(base)), rng.integers(len(vocab)), rng.integers(len(vocab))
+        out.add(f"{base[a]} {vocab[b]} {vocab[c]}")
+    return sorted(out)
+
+
+def ivf_datasets(
+    rng: np.random.Generator, size: int, queries: int
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per dataset: stored matrix, "near" queries (rephrased entries), "fresh" queries.
+
+    text: HashingEmbedder(384) vectors of generated queries; near = a stored text with
+    one word dropped, fresh = texts that were never stored. uniform: random unit
+    vectors, the worst case for IVF (no clusters); near = a perturbed stored vector,
+    fresh = another random vector (its nearest neighbour is barely nearer than the rest).
+    """
+    from perflab.embedders import HashingEmbedder
+
+    embedder = HashingEmbedder(dim=DIM)
+    texts = generated_texts(rng, size + queries)
+    fresh_texts = [texts.pop(int(i)) for i in sorted(rng.choice(len(texts), queries, replace=False), reverse=True)]
+
+    def drop_word(text: str) -> str:
+        words = text.split()
+        del words[int(rng.integers(len(words)))]
+        return " ".join(words)
+
+    near_texts = [drop_word(texts[int(i)]) for i in rng.integers(0, size, queries)]
+    uniform = unit_rows(rng, size)
+    return {
+        "text": (embedder.embed(texts), embedder.embed(near_texts), embedder.embed(fresh_texts)),
+        "uniform": (uniform, near(rng, uniform[rng.integers(0, size, queries)]),
+                    unit_rows(rng, queries)),
+    }
+
+
+def recall_at_1(store: Any, matrix: np.ndarray, qs: np.ndarray) -> float:
+    """Share of queries whose top-1 has the exact top-1's similarity (ties count)."""
+    best = (qs @ matrix.T).max(axis=1)
+    got = np.array([store.search("bench", q, 1)[0].similarity for q in qs])
+    return float(np.mean(got >= best - 1e-5))
+
+
+def bench_ivf(sizes: Sequence[int], queries: int) -> None:
+    from perflab.cache import MemoryStore
+
+    rng = np.random.default_rng(3)
+    for size in sizes:
+        label = f"{size:.0e}".replace("+0", "")
+        print(f"exact vs IVF top-1 ({size:,} x {DIM}; building the data)")
+        for name, (matrix, near_qs, fresh_qs) in ivf_datasets(rng, size, queries).items():
+            piece = f"ivf vs exact ({name})"
+            exact = MemoryStore()
+            fill_store(exact, "bench", matrix)
+            s = each(lambda q, st=exact: st.search("bench", q, 1), list(near_qs)).summary()
+            exact.close()
+            add(piece, f"MemoryStore exact, {label} {name}", "P50 per search", s.p50_s,
+                f"P95 {format_duration(s.p95_s)}, recall@1 1 (by definition)")
+            ivf = MemoryStore(index="ivf", ivf_min_entries=1_000)
+            t0 = time.perf_counter()
+            fill_store(ivf, "bench", matrix)
+            built = time.perf_counter() - t0
+            stats = ivf.index_stats()
+            for nprobe in IVF_NPROBES if size >= 100_000 else (8,):
+                ivf.set_nprobe(nprobe)  # same lists, like SET ivfflat.probes
+                s = each(lambda q, st=ivf: st.search("bench", q, 1), list(near_qs)).summary()
+                r_near = recall_at_1(ivf, matrix, near_qs)
+                r_fresh = recall_at_1(ivf, matrix, fresh_qs)
+                IVF_RECALL[(name, size, nprobe)] = (r_near, r_fresh)
+                add(piece, f"MemoryStore ivf nprobe={nprobe}, {label} {name}", "P50 per search", s.p50_s,
+                    f"P95 {format_duration(s.p95_s)}, recall@1 near {r_near:.3f} fresh {r_fresh:.3f}")
+            print(f"    ({stats.lists} lists, {stats.trainings} trainings, fill+train {built:.1f} s)")
+            ivf.close()
+
+
+IVF_RECALL: dict[tuple[str, int, int], tuple[float, float]] = {}
+
+
 # ---------------------------------------------------------------- semantic cache
 
 
@@ -510,6 +601,11 @@ def check_aims() -> None:
           get("aiolimiter async with AsyncLimiter", "overhead per call"))
     judge("store top-1 P50 < 1 ms at 1e5",
           get("perflab MemoryStore.search, 1e5", "P50 per search"), 1e-3)
+    for name in ("text", "uniform"):
+        near_r, fresh_r = IVF_RECALL.get((name, 100_000, 8), (float("nan"), float("nan")))
+        judge(f"store top-1 P50 < 1 ms at 1e5, ivf nprobe=8 ({name}: recall@1 near"
+              f" {near_r:.3f}, fresh {fresh_r:.3f})",
+              get(f"MemoryStore ivf nprobe=8, 1e5 {name}", "P50 per search"), 1e-3)
     for kind in ("hit", "miss"):
         for where in ("sqlite", "in-memory sqlite"):
             judge(f"cache {kind} >= 10x faster than GPTCache ({where})",
@@ -528,6 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
     parser.add_argument("--no-markdown", action="store_true", help="skip the markdown table")
+    parser.add_argument("--no-ivf", action="store_true", help="skip exact-vs-IVF (about 1 minute)")
+    parser.add_argument("--only-ivf", action="store_true", help="run only exact-vs-IVF")
     args = parser.parse_args(argv)
     quick = args.quick
     n, repeat = (20_000, 3) if quick else (200_000, 5)
@@ -537,14 +635,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     print(f"perflab engine benchmark ({'quick' if quick else 'full'}), python {sys.version.split()[0]}, "
           f"numpy {np.__version__}, {os.cpu_count()} cpus, load average {load}")
-    bench_breaker(n, repeat)
-    bench_retry(n // 4, repeat)
-    bench_limits(n, repeat)
-    bench_recorder(samples, 3)
-    bench_pool(n // 4, repeat)
-    bench_store([10_000, 100_000], queries)
-    with tempfile.TemporaryDirectory() as tmp:
-        bench_cache(10_000, queries, Path(tmp))
+    if not args.only_ivf:
+        bench_breaker(n, repeat)
+        bench_retry(n // 4, repeat)
+        bench_limits(n, repeat)
+        bench_recorder(samples, 3)
+        bench_pool(n // 4, repeat)
+        bench_store([10_000, 100_000], queries)
+    if not args.no_ivf:
+        bench_ivf([10_000, 100_000], queries)
+    if not args.only_ivf:
+        with tempfile.TemporaryDirectory() as tmp:
+            bench_cache(10_000, queries, Path(tmp))
     print(f"total {time.perf_counter() - t0:.0f} s")
     check_aims()
     if not args.no_markdown:

@@ -18,7 +18,15 @@ from __future__ import annotations
 from perflab.cache._clock import WallClock
 from perflab.cache._core import CacheStats, Lookup, SemanticCache
 from perflab.cache._open import BACKENDS, open_cache, open_store
-from perflab.cache._store import Entry, Neighbour, NewEntry, VectorIndex, VectorStore
+from perflab.cache._store import (
+    Entry,
+    IndexStats,
+    IVFParams,
+    Neighbour,
+    NewEntry,
+    VectorIndex,
+    VectorStore,
+)
 from perflab.cache.lru import EmbeddingCache, EmbeddingCacheStats
 from perflab.cache.stores import SCHEMA_VERSION, MemoryStore, SQLiteStore
 
@@ -29,6 +37,8 @@ __all__ = [
     "EmbeddingCache",
     "EmbeddingCacheStats",
     "Entry",
+    "IVFParams",
+    "IndexStats",
     "Lookup",
     "MemoryStore",
     "Neighbour",

@@ -17,7 +17,7 @@ store lives in ``perflab.backends``. One behaviour suite
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -261,14 +261,23 @@ class VectorIndex:
         if index not in ("exact", "ivf"):
             raise ValueError(f"index must be 'exact' or 'ivf', got {index!r}")
         self.kind: IndexKind = index
-        self.params = IVFParams(
-            nprobe=nprobe, nlist=nlist, min_entries=ivf_min_entries, seed=seed
-        )
+        self.params = IVFParams(nprobe=nprobe, nlist=nlist, min_entries=ivf_min_entries, seed=seed)
         self._blocks: dict[str, FlatBlock | IVFBlock] = {}
         self._namespace_of: dict[int, str] = {}
 
     def __len__(self) -> int:
         return len(self._namespace_of)
+
+    def set_nprobe(self, nprobe: int) -> None:
+        """Change the lists scanned per IVF search, without retraining.
+
+        The knob pgvector exposes as ``SET ivfflat.probes``: trade recall for time
+        per session, on the same lists.
+        """
+        self.params = replace(self.params, nprobe=nprobe)
+        for block in self._blocks.values():
+            if isinstance(block, IVFBlock):
+                block.params = self.params
 
     def dim(self, namespace: str) -> int | None:
         """The namespace's vector length, or ``None`` if it holds nothing yet."""

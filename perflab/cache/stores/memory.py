@@ -213,6 +213,10 @@ class MemoryStore:
         """What the search index holds: kind, entries, IVF lists and trainings."""
         return self._index.stats()
 
+    def set_nprobe(self, nprobe: int) -> None:
+        """Lists scanned per IVF search from now on (no retraining)."""
+        self._index.set_nprobe(nprobe)
+
     def close(self) -> None:
         """Drop everything; the store cannot be used afterwards."""
         self._records.clear()

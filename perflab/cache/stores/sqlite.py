@@ -452,6 +452,13 @@ class SQLiteStore:
         with self._lock:
             return self._loaded().stats()
 
+    def set_nprobe(self, nprobe: int) -> None:
+        """Lists scanned per IVF search from now on (kept across index rebuilds)."""
+        with self._lock:
+            self._new_index = partial(self._new_index, nprobe=nprobe)
+            if self._index is not None:
+                self._index.set_nprobe(nprobe)
+
     def close(self) -> None:
         """Write pending counters and close the file (idempotent)."""
         with self._lock:
