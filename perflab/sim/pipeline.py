@@ -20,7 +20,7 @@ from perflab.breaker import CircuitBreaker
 from perflab.cache import EmbeddingCache, MemoryStore, SemanticCache
 from perflab.clock import LoopClock
 from perflab.config import Settings
-from perflab.errors import SimulationError
+from perflab.errors import RateLimited, SimulationError
 from perflab.limits import ConcurrencyLimiter, TokenBucket
 from perflab.metrics import Spans
 from perflab.pool import ConnectionPool
@@ -86,6 +86,10 @@ class Switches:
         batch_window_s: how long an embedding miss waits for company.
         pool_timeout_s: how long a request waits for a connection.
         rate_limit_share: the client-side rate as a share of the API's RPM.
+        breaker_counts_rate_limits: count 429s (``RateLimited``) as breaker failures.
+            Off by default: a 429 says "slow down", not "I am down", and a breaker that
+            opens on it turns a few seconds over the limit into ``breaker_recovery_s``
+            of refused calls that the retry cannot wait out (lesson 06 measures both).
         embedder: ``"wordllama"`` (semantic, default) or ``"hashing"`` (lexical).
     """
 
@@ -103,7 +107,13 @@ class Switches:
     batch_window_s: float = 0.02
     pool_timeout_s: float = 30.0
     rate_limit_share: float = 0.9
+    breaker_counts_rate_limits: bool = False
     embedder: str = "wordllama"
+
+
+def _is_failure(exc: BaseException) -> bool:
+    """A breaker failure: any exception but a 429, which is back-pressure, not an outage."""
+    return isinstance(exc, Exception) and not isinstance(exc, RateLimited)
 
 
 @dataclass(frozen=True)
@@ -190,7 +200,12 @@ class Pipeline:
         sw = self.switches
         breaker = None
         if sw.breaker:
-            breaker = CircuitBreaker(sw.breaker_threshold, sw.breaker_recovery_s, clock=LoopClock())
+            breaker = CircuitBreaker(
+                sw.breaker_threshold,
+                sw.breaker_recovery_s,
+                failure_on=(Exception,) if sw.breaker_counts_rate_limits else _is_failure,
+                clock=LoopClock(),
+            )
             self.breakers[name] = breaker
         bucket = None
         if sw.rate_limiter:

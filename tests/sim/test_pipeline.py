@@ -181,3 +181,31 @@ def test_bad_parameters_name_themselves(make: object, name: str) -> None:
     """Impossible service, fault or workload parameters are refused by name."""
     with pytest.raises(SimulationError, match=name):
         make()  # type: ignore[operator]
+
+
+def _over_the_llm_limit(**switches: object) -> object:
+    """Sixteen workers against a gpt-4o-mini tier-1 TPM: well over the limit."""
+    from perflab.sim import scenario_settings
+
+    settings = scenario_settings("baseline").model_copy(update={"parallel_workers": 16})
+    return simulate(
+        "baseline",
+        settings=settings,
+        workload=Workload(requests=400, workers=32),
+        switches=Switches(semantic_cache=False, **switches),  # type: ignore[arg-type]
+        seed=1,
+    )
+
+
+def test_rate_limits_do_not_open_the_breaker() -> None:
+    """429s are back-pressure: they are retried after Retry-After and never trip the breaker."""
+    result = _over_the_llm_limit()
+    assert result.services["llm"].rate_limited > 0
+    errors = " ".join(result.frame["error"].dropna())
+    assert "CircuitOpen" not in errors
+
+
+def test_breaker_can_be_told_to_count_rate_limits() -> None:
+    """With breaker_counts_rate_limits, a run of 429s opens the breaker and calls fail fast."""
+    result = _over_the_llm_limit(breaker_counts_rate_limits=True)
+    assert "CircuitOpen" in " ".join(result.frame["error"].dropna())
