@@ -128,6 +128,7 @@ _LITERAL_FIELDS = (
     "perflab_cache_backend",
     "perflab_llm_backend",
     "perflab_search_backend",
+    "perflab_pg_index",
 )
 
 
@@ -183,6 +184,9 @@ class Settings(BaseSettings):
     perflab_data_dir: Path | None = Field(
         None, description="perflab's data folder (default: the platform's user data folder)"
     )
+    perflab_pg_index: Literal["exact", "hnsw", "ivfflat"] = Field(
+        "exact", description="how the PostgreSQL store searches: exact scan, HNSW or IVFFlat index"
+    )
     perflab_llm_backend: Literal["sim", "openai"] = Field(
         "sim", description="simulated or real LLM"
     )
@@ -198,6 +202,9 @@ class Settings(BaseSettings):
         "text-embedding-3-small", description="the embedding model for PERFLAB_EMBEDDER=openai"
     )
     tavily_api_key: SecretStr | None = Field(None, description="Tavily API key")
+    tavily_base_url: str | None = Field(
+        None, description="a Tavily-compatible endpoint (default https://api.tavily.com)"
+    )
     supabase_url: str | None = Field(None, description="the Supabase project URL")
     supabase_key: SecretStr | None = Field(None, description="the Supabase service or anon key")
     database_url: SecretStr | None = Field(

@@ -232,6 +232,11 @@ def test_empty_variable_counts_as_unset(monkeypatch: pytest.MonkeyPatch) -> None
             "bing",
             "PERFLAB_SEARCH_BACKEND=bing (from the environment) is not allowed: use one of sim, tavily",
         ),
+        (
+            "PERFLAB_PG_INDEX",
+            "btree",
+            "PERFLAB_PG_INDEX=btree (from the environment) is not allowed: use one of exact, hnsw, ivfflat",
+        ),
     ],
 )
 def test_invalid_value_names_variable_value_and_allowed(
@@ -242,6 +247,21 @@ def test_invalid_value_names_variable_value_and_allowed(
     with pytest.raises(ConfigError) as info:
         load_settings()
     assert str(info.value) == expected
+
+
+def test_pg_index_defaults_to_exact_and_accepts_any_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PERFLAB_PG_INDEX is exact unless set; `` HNSW `` means hnsw."""
+    assert load_settings().perflab_pg_index == "exact"
+    monkeypatch.setenv("PERFLAB_PG_INDEX", " HNSW ")
+    assert load_settings().perflab_pg_index == "hnsw"
+
+
+def test_tavily_base_url_is_read_and_not_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """TAVILY_BASE_URL is an ordinary setting (a URL, not a secret), unset by default."""
+    assert load_settings().tavily_base_url is None
+    monkeypatch.setenv("TAVILY_BASE_URL", "http://127.0.0.1:8000")
+    assert load_settings().tavily_base_url == "http://127.0.0.1:8000"
+    assert "tavily_base_url" not in SECRET_FIELDS
 
 
 def test_pool_min_above_max_names_both(monkeypatch: pytest.MonkeyPatch) -> None:
