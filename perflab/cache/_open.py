@@ -54,11 +54,15 @@ def open_store(
     Args:
         backend: sqlite | memory | postgres | supabase.
         path: the SQLite file; default ``perflab.paths.default_cache_path(settings)``.
-        database_url: the PostgreSQL URL (postgres and supabase backends).
-        settings: consulted for the default SQLite path.
+        database_url: the PostgreSQL URL (postgres and supabase backends); ``None``
+            reads DATABASE_URL from ``settings``.
+        settings: consulted for the default SQLite path, and by
+            ``perflab.backends.pgstore.open_pg_store`` for postgres and supabase
+            (SUPABASE_URL/SUPABASE_KEY, PERFLAB_PG_INDEX); ``None`` loads them.
 
     Raises:
-        ConfigError: unknown backend, or a PostgreSQL backend without DATABASE_URL.
+        ConfigError: unknown backend; postgres without DATABASE_URL and no running
+            embedded server (``perflab db start``); supabase without its URL and key.
         CacheFileError: the SQLite file is corrupted or foreign.
     """
     if backend == "sqlite":
@@ -66,15 +70,11 @@ def open_store(
     if backend == "memory":
         return MemoryStore()
     if backend in ("postgres", "supabase"):
-        if not database_url:
-            raise ConfigError(
-                f"PERFLAB_CACHE_BACKEND={backend} needs DATABASE_URL (a PostgreSQL URL; "
-                "`perflab db start` runs an embedded server and prints one)"
-            )
-        from perflab.backends.postgres import PostgresStore
+        # The real-backend rules (Supabase over HTTP or its connection string, the running
+        # embedded server when DATABASE_URL is unset, PERFLAB_PG_INDEX) live with the adapters.
+        from perflab.backends.pgstore import open_pg_store
 
-        store: VectorStore = PostgresStore(database_url)
-        return store
+        return open_pg_store(database_url, backend=backend, settings=settings)
     raise ConfigError(
         f"PERFLAB_CACHE_BACKEND={backend!r} is not allowed; allowed: {', '.join(BACKENDS)}"
     )

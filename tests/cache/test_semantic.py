@@ -348,9 +348,13 @@ def test_open_cache_from_real_settings_profile(tmp_path: Path) -> None:
         assert isinstance(cache.embedder, EmbeddingCache)  # EMBEDDING_CACHE_SIZE defaults to 1000
 
 
-def test_open_cache_postgres_without_url_is_a_config_error() -> None:
-    """Choosing the postgres backend without DATABASE_URL says what to set."""
+def test_open_cache_postgres_without_url_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Choosing the postgres backend without DATABASE_URL (and no embedded server running) says what to set."""
     from perflab.errors import ConfigError
 
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("PERFLAB_DATA_DIR", str(tmp_path))  # no embedded server lives here
     with pytest.raises(ConfigError, match="DATABASE_URL"):
         open_cache(None, embedder="hashing", backend="postgres")
