@@ -10,7 +10,8 @@
 True
 
 ``calibrate_threshold`` lives in ``perflab.cache.calibration`` (it uses more maths and
-is imported on demand).
+is imported on demand); ``perflab.cache.replay`` re-decides the lookup log at another
+threshold; ``perflab.cache.warm`` feeds simulated traffic through a cache.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from perflab.cache._store import (
     Entry,
     IndexStats,
     IVFParams,
+    LoggedLookup,
+    LookupLog,
     Neighbour,
     NewEntry,
     VectorIndex,
@@ -39,7 +42,9 @@ __all__ = [
     "Entry",
     "IVFParams",
     "IndexStats",
+    "LoggedLookup",
     "Lookup",
+    "LookupLog",
     "MemoryStore",
     "Neighbour",
     "NewEntry",

@@ -15,6 +15,10 @@ Precision needs ground truth. When the caller passes the query's true ``intent``
 and the entry was stored with one, a hit is *audited*; a hit on another intent is a
 *false hit* (the user got someone else's answer). Lowering the threshold raises the
 hit rate, and quietly, the false hits: lessons 05 and 13 measure both.
+
+When the store keeps a lookup log (``LookupLog``: ``MemoryStore``, ``SQLiteStore``),
+every lookup is logged with its best similarity, the threshold and both intents, so
+``perflab.cache.replay`` can say what another threshold would have served.
 """
 
 from __future__ import annotations
@@ -26,7 +30,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from perflab.cache._clock import WallClock
-from perflab.cache._store import FloatArray, Neighbour, VectorStore, as_vector
+from perflab.cache._store import (
+    FloatArray,
+    LoggedLookup,
+    LookupLog,
+    Neighbour,
+    VectorStore,
+    as_vector,
+)
 from perflab.clock import Clock
 from perflab.embedders.base import Embedder
 
@@ -147,6 +158,7 @@ class SemanticCache:
         self.embed_time_s = default_time if embed_time_s is None else embed_time_s
         self._session: Counter[str] = Counter()  # this process only, for repr
         self._inflight: dict[str, asyncio.Future[str]] = {}
+        self._log: LookupLog | None = store if isinstance(store, LookupLog) else None
 
     @property
     def namespace(self) -> str:
@@ -189,6 +201,32 @@ class SemanticCache:
         self._session.update(deltas)
         self.store.incr(self.namespace, deltas)
 
+    def _record(self, result: Lookup, intent: str | None, now: float) -> Lookup:
+        """Log the lookup (if the store keeps a log) and count it, in that order.
+
+        Logging first lets ``SQLiteStore`` write the log row and the counters in one
+        transaction (the log is buffered until the counter flush).
+        """
+        if self._log is not None:
+            self._log.log_lookup(
+                self.namespace,
+                LoggedLookup(
+                    result.query,
+                    result.similarity,
+                    self._threshold,
+                    result.hit,
+                    intent,
+                    result.matched_intent,
+                    now,
+                ),
+            )
+        deltas = {"lookups": 1, "hits" if result.hit else "misses": 1}
+        if result.false_hit is not None:
+            deltas["audited_hits"] = 1
+            deltas["false_hits"] = int(result.false_hit)
+        self._count(deltas)
+        return result
+
     def lookup(
         self, query: str, *, vector: FloatArray | None = None, intent: str | None = None
     ) -> Lookup:
@@ -204,29 +242,23 @@ class SemanticCache:
         found = self.store.search(self.namespace, v, 1, now=now)
         best: Neighbour | None = found[0] if found else None
         if best is None:
-            self._count({"lookups": 1, "misses": 1})
-            return Lookup(query, False, None, None, None, None, None, None, v)
-        if best.similarity < self._threshold:
-            self._count({"lookups": 1, "misses": 1})
-            return Lookup(
-                query, False, best.similarity, best.id, None, best.query, best.intent, None, v
+            return self._record(
+                Lookup(query, False, None, None, None, None, None, None, v), intent, now
             )
+        miss = Lookup(
+            query, False, best.similarity, best.id, None, best.query, best.intent, None, v
+        )
+        if best.similarity < self._threshold:
+            return self._record(miss, intent, now)
         entry = self.store.get(best.id)
         if entry is None or entry.is_expired(now):  # deleted or expired since the search
-            self._count({"lookups": 1, "misses": 1})
-            return Lookup(
-                query, False, best.similarity, best.id, None, best.query, best.intent, None, v
-            )
-        deltas = {"lookups": 1, "hits": 1}
+            return self._record(miss, intent, now)
         false_hit = None
         if intent is not None and entry.intent is not None:
             false_hit = entry.intent != intent
-            deltas["audited_hits"] = 1
-            deltas["false_hits"] = int(false_hit)
         if self.sliding_ttl:
             self.store.touch(entry.id, now + self._ttl_s)
-        self._count(deltas)
-        return Lookup(
+        hit = Lookup(
             query,
             True,
             best.similarity,
@@ -237,6 +269,7 @@ class SemanticCache:
             false_hit,
             v,
         )
+        return self._record(hit, intent, now)
 
     def put(
         self,
@@ -308,6 +341,18 @@ class SemanticCache:
         """The ``k`` nearest entries and their similarity, values unread (``perflab cache query``)."""
         now = None if include_stale else self.clock.now()
         return self.store.search(self.namespace, self.embed(query), k, now=now)
+
+    @property
+    def has_lookup_log(self) -> bool:
+        """Whether the store keeps a lookup log (SQLite and memory stores do)."""
+        return self._log is not None
+
+    def lookup_log(self) -> list[LoggedLookup]:
+        """This namespace's logged lookups, oldest first (empty if the store keeps none).
+
+        Replay them at another threshold with ``perflab.cache.replay.replay``.
+        """
+        return self._log.lookup_log(self.namespace) if self._log is not None else []
 
     def cleanup(self) -> int:
         """Delete every stale entry (all namespaces); return how many."""

@@ -31,6 +31,8 @@ __all__ = [
     "IVFParams",
     "IndexKind",
     "IndexStats",
+    "LoggedLookup",
+    "LookupLog",
     "Neighbour",
     "NewEntry",
     "VectorIndex",
@@ -161,6 +163,53 @@ class VectorStore(Protocol):
 
     def close(self) -> None:
         """Release files and connections; further use is an error."""
+        ...
+
+
+@dataclass(frozen=True)
+class LoggedLookup:
+    """One lookup as the lookup log keeps it: enough to replay it at another threshold.
+
+    Attributes:
+        query: the text looked up.
+        similarity: cosine similarity of the best servable entry (``None``: none at all).
+        threshold: the threshold in force when it was looked up.
+        hit: whether it was served from the cache.
+        intent: the query's true intent, when the caller gave one.
+        matched_intent: the best entry's intent label, if it has one.
+        at: when, in seconds on the cache's clock.
+    """
+
+    query: str
+    similarity: float | None
+    threshold: float
+    hit: bool
+    intent: str | None = None
+    matched_intent: str | None = None
+    at: float = 0.0
+
+
+@runtime_checkable
+class LookupLog(Protocol):
+    """A store that also keeps the last ``log_size`` lookups of each namespace.
+
+    Optional beside ``VectorStore``: a store without it still works, the cache just
+    has no history to replay (``perflab.cache.replay``). A logged lookup is written
+    together with the counter update of the same lookup (one transaction, on disk).
+    """
+
+    log_size: int
+
+    def log_lookup(self, namespace: str, record: LoggedLookup) -> None:
+        """Append ``record``; the oldest are dropped beyond ``log_size`` per namespace."""
+        ...
+
+    def lookup_log(self, namespace: str) -> list[LoggedLookup]:
+        """The namespace's logged lookups, oldest first."""
+        ...
+
+    def clear_lookup_log(self, namespace: str | None = None) -> int:
+        """Forget the logged lookups of ``namespace`` (all when ``None``); return how many."""
         ...
 
 

@@ -2,12 +2,13 @@
 
 The reference implementation of ``VectorStore`` and the fake the tests use: dicts for
 the records, a numpy ``VectorIndex`` for search (exact, or IVF with ``index="ivf"``).
+It also keeps the last ``log_size`` lookups of each namespace (a ``LookupLog``).
 Nothing survives the process.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from perflab.cache._store import (
     FloatArray,
     IndexKind,
     IndexStats,
+    LoggedLookup,
     Neighbour,
     NewEntry,
     VectorIndex,
@@ -46,6 +48,7 @@ class MemoryStore:
         index: ``"exact"`` or ``"ivf"``.
         nprobe: IVF lists scanned per search.
         ivf_min_entries: namespace size from which IVF is used.
+        log_size: lookups kept per namespace in the lookup log (0 keeps none).
 
     >>> import numpy as np
     >>> store = MemoryStore()
@@ -56,8 +59,17 @@ class MemoryStore:
     """
 
     def __init__(
-        self, *, index: IndexKind = "exact", nprobe: int = 8, ivf_min_entries: int = 10_000
+        self,
+        *,
+        index: IndexKind = "exact",
+        nprobe: int = 8,
+        ivf_min_entries: int = 10_000,
+        log_size: int = 10_000,
     ) -> None:
+        if log_size < 0:
+            raise ValueError(f"log_size ({log_size}) must be >= 0")
+        self.log_size = log_size
+        self._log: dict[str, deque[LoggedLookup]] = {}
         self._records: dict[int, _Record] = {}
         self._index = VectorIndex(index, nprobe=nprobe, ivf_min_entries=ivf_min_entries)
         self._counters: dict[str, Counter[str]] = {}
@@ -209,6 +221,26 @@ class MemoryStore:
         else:
             self._counters.pop(namespace, None)
 
+    def log_lookup(self, namespace: str, record: LoggedLookup) -> None:
+        """Append ``record`` to the namespace's log; the oldest fall off past ``log_size``."""
+        self._check_open()
+        if self.log_size:
+            self._log.setdefault(namespace, deque(maxlen=self.log_size)).append(record)
+
+    def lookup_log(self, namespace: str) -> list[LoggedLookup]:
+        """The namespace's logged lookups, oldest first."""
+        self._check_open()
+        return list(self._log.get(namespace, ()))
+
+    def clear_lookup_log(self, namespace: str | None = None) -> int:
+        """Forget the logged lookups of ``namespace`` (all when ``None``); return how many."""
+        self._check_open()
+        if namespace is None:
+            gone = sum(len(log) for log in self._log.values())
+            self._log.clear()
+            return gone
+        return len(self._log.pop(namespace, ()))
+
     def index_stats(self) -> IndexStats:
         """What the search index holds: kind, entries, IVF lists and trainings."""
         return self._index.stats()
@@ -221,6 +253,7 @@ class MemoryStore:
         """Drop everything; the store cannot be used afterwards."""
         self._records.clear()
         self._index.clear()
+        self._log.clear()
         self._closed = True
 
     def __repr__(self) -> str:

@@ -9,7 +9,10 @@ stats``) never block a writer. When another process commits (``PRAGMA data_versi
 moves), the matrix is rebuilt from the file before the next search.
 
 Opening refuses, with ``CacheFileError`` and without writing a byte, a file that is
-not SQLite, is corrupted, is someone else's database, or has a newer schema.
+not SQLite, is corrupted, is someone else's database, or has a newer schema. A file of
+an older schema version is migrated in place, in one transaction (all steps or none).
+
+The schema, its versions and the migrations are in ``_sqlite_file.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from urllib.parse import quote
 
 import numpy as np
 
@@ -30,96 +32,24 @@ from perflab.cache._store import (
     FloatArray,
     IndexKind,
     IndexStats,
+    LoggedLookup,
     Neighbour,
     NewEntry,
     VectorIndex,
     check_entries,
 )
+from perflab.cache.stores._sqlite_file import (
+    APP,
+    APPLICATION_ID,
+    FIX,
+    MIGRATIONS,
+    SCHEMA,
+    SCHEMA_VERSION,
+    inspect_cache_file,
+)
 from perflab.errors import CacheFileError
 
-__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore"]
-
-SCHEMA_VERSION = 1
-APPLICATION_ID = 0x70666C62  # b"pflb": `PRAGMA application_id` marks the file as ours
-_APP = "perflab-cache"
-_HEADER = b"SQLite format 3\x00"
-_SCHEMA = (
-    "CREATE TABLE perflab_schema (app TEXT PRIMARY KEY, version INTEGER NOT NULL)",
-    """CREATE TABLE entries (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
-        namespace TEXT NOT NULL,
-        query TEXT NOT NULL,
-        dim INTEGER NOT NULL,
-        vector BLOB NOT NULL,          -- little-endian float32, unit length
-        value TEXT NOT NULL,
-        intent TEXT,
-        created_at REAL NOT NULL,      -- seconds on the cache's clock
-        expires_at REAL NOT NULL
-    )""",
-    "CREATE INDEX entries_namespace_expires ON entries (namespace, expires_at)",
-    "CREATE INDEX entries_expires ON entries (expires_at)",
-    """CREATE TABLE counters (
-        namespace TEXT NOT NULL, name TEXT NOT NULL, value INTEGER NOT NULL,
-        PRIMARY KEY (namespace, name)
-    )""",
-)
-_FIX = "it was left untouched; move it away or point PERFLAB_CACHE_PATH at another file"
-
-
-def inspect_cache_file(path: Path) -> bool:
-    """Check, read-only, that ``path`` can be opened as a cache; return ``True`` if it is new.
-
-    New means missing, empty (0 bytes) or a SQLite database with no tables.
-
-    Raises:
-        CacheFileError: not SQLite, corrupted, foreign, or a newer schema.
-    """
-    if not path.exists():
-        return True
-    if path.is_dir():
-        raise CacheFileError(f"{path} is a directory, not a cache file; {_FIX}")
-    with path.open("rb") as f:
-        head = f.read(len(_HEADER))
-    if not head:
-        return True
-    if head != _HEADER:
-        raise CacheFileError(f"{path} is not a perflab cache (not a SQLite database); {_FIX}")
-    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True)
-        try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            tables = {
-                r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
-            }
-            version = None
-            if "perflab_schema" in tables:
-                row = conn.execute(
-                    "SELECT version FROM perflab_schema WHERE app = ?", (_APP,)
-                ).fetchone()
-                version = row[0] if row else None
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError as exc:
-        raise CacheFileError(f"{path} is corrupted ({exc}); {_FIX}") from exc
-    if not tables and app_id in (0, APPLICATION_ID):
-        return True
-    if app_id != APPLICATION_ID or version is None:
-        listed = ", ".join(sorted(tables)) or "none"
-        raise CacheFileError(
-            f"{path} is a SQLite database but not a perflab cache (tables: {listed}); {_FIX}"
-        )
-    if version != SCHEMA_VERSION:
-        newer = (
-            "a newer perflab (upgrade perflab)"
-            if version > SCHEMA_VERSION
-            else "an unknown perflab"
-        )
-        raise CacheFileError(
-            f"{path} has cache schema version {version}, written by {newer}; "
-            f"this perflab reads version {SCHEMA_VERSION}; {_FIX}"
-        )
-    return False
+__all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore", "inspect_cache_file"]
 
 
 class SQLiteStore:
@@ -136,6 +66,9 @@ class SQLiteStore:
             process wrote) also runs k-means: about a second at 10^5 x 384.
         nprobe: IVF lists scanned per search.
         ivf_min_entries: namespace size from which IVF is used.
+        log_size: lookups kept per namespace in the lookup log (0 keeps none). A
+            logged lookup is buffered with its counter update and written in the same
+            transaction.
 
     Raises:
         CacheFileError: the file exists and is not a usable perflab cache.
@@ -150,9 +83,14 @@ class SQLiteStore:
         index: IndexKind = "exact",
         nprobe: int = 8,
         ivf_min_entries: int = 10_000,
+        log_size: int = 10_000,
     ) -> None:
         if counter_flush_every < 1:
             raise ValueError(f"counter_flush_every ({counter_flush_every}) must be >= 1")
+        if log_size < 0:
+            raise ValueError(f"log_size ({log_size}) must be >= 0")
+        self.log_size = log_size
+        self._pending_log: list[tuple[str, LoggedLookup]] = []
         # Built now to validate the knobs early; the real one is built from the file.
         self._new_index = partial(
             VectorIndex, index, nprobe=nprobe, ivf_min_entries=ivf_min_entries
@@ -178,17 +116,35 @@ class SQLiteStore:
             )  # WAL: durable at checkpoints, never corrupt
             if is_new:
                 with self._write() as conn:
-                    for statement in _SCHEMA:
+                    for statement in SCHEMA:
                         conn.execute(statement)
-                    conn.execute("INSERT INTO perflab_schema VALUES (?, ?)", (_APP, SCHEMA_VERSION))
+                    conn.execute("INSERT INTO perflab_schema VALUES (?, ?)", (APP, SCHEMA_VERSION))
                     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            else:
+                self._migrate()
             self._db.execute("SELECT COUNT(*) FROM entries").fetchone()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
             self._conn = None
             raise CacheFileError(
-                f"{self.path} could not be read as a cache ({exc}); {_FIX}"
+                f"{self.path} could not be read as a cache ({exc}); {FIX}"
             ) from exc
+
+    def _migrate(self) -> None:
+        """Bring an older file up to ``SCHEMA_VERSION``: every step in one transaction.
+
+        The version is read again under the write lock, so two processes opening the
+        same old file migrate it once.
+        """
+        with self._write() as conn:
+            (version,) = conn.execute(
+                "SELECT version FROM perflab_schema WHERE app = ?", (APP,)
+            ).fetchone()
+            while version < SCHEMA_VERSION:
+                for statement in MIGRATIONS[version]:
+                    conn.execute(statement)
+                version += 1
+            conn.execute("UPDATE perflab_schema SET version = ? WHERE app = ?", (version, APP))
 
     @property
     def _db(self) -> sqlite3.Connection:
@@ -203,7 +159,7 @@ class SQLiteStore:
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
-            self._flush_counters(conn)
+            self._flush_pending(conn)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
@@ -217,7 +173,7 @@ class SQLiteStore:
                 self._index = self._reload()
             except sqlite3.DatabaseError as exc:
                 raise CacheFileError(
-                    f"{self.path} could not be read as a cache ({exc}); {_FIX}"
+                    f"{self.path} could not be read as a cache ({exc}); {FIX}"
                 ) from exc
         return self._index
 
@@ -401,15 +357,44 @@ class SQLiteStore:
         wal = self.path.with_name(self.path.name + "-wal")
         return sum(p.stat().st_size for p in (self.path, wal) if p.exists())
 
-    def _flush_counters(self, conn: sqlite3.Connection) -> None:
+    def _flush_pending(self, conn: sqlite3.Connection) -> None:
+        """Write buffered counters and logged lookups inside the caller's transaction."""
         if self._pending:
             conn.executemany(
                 "INSERT INTO counters (namespace, name, value) VALUES (?, ?, ?)"
                 " ON CONFLICT (namespace, name) DO UPDATE SET value = value + excluded.value",
                 [(ns, name, n) for (ns, name), n in self._pending.items()],
             )
-            self._pending.clear()
-            self._pending_calls = 0
+        if self._pending_log:
+            conn.executemany(
+                "INSERT INTO lookups (namespace, query, similarity, threshold, hit, intent,"
+                " matched_intent, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        ns,
+                        r.query,
+                        r.similarity,
+                        r.threshold,
+                        int(r.hit),
+                        r.intent,
+                        r.matched_intent,
+                        r.at,
+                    )
+                    for ns, r in self._pending_log
+                ],
+            )
+            # Keep the newest log_size rows: delete from the (log_size + 1)-th newest down.
+            conn.executemany(
+                "DELETE FROM lookups WHERE namespace = ? AND id <= (SELECT id FROM lookups"
+                " WHERE namespace = ? ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                [(ns, ns, self.log_size) for ns in {ns for ns, _ in self._pending_log}],
+            )
+        self._pending.clear()
+        self._pending_log.clear()
+        self._pending_calls = 0
+
+    def _has_pending(self) -> bool:
+        return bool(self._pending or self._pending_log)
 
     def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
         """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
@@ -425,7 +410,7 @@ class SQLiteStore:
     def counters(self, namespace: str) -> dict[str, int]:
         """The namespace's counters, pending increments included."""
         with self._lock:
-            if self._pending:
+            if self._has_pending():
                 with self._write():
                     pass
             rows = self._db.execute(
@@ -447,6 +432,46 @@ class SQLiteStore:
                 else:
                     conn.execute("DELETE FROM counters WHERE namespace = ?", (namespace,))
 
+    def log_lookup(self, namespace: str, record: LoggedLookup) -> None:
+        """Buffer ``record``; it is written with the next counter flush (same transaction).
+
+        ``SemanticCache`` logs a lookup just before counting it, so with the default
+        ``counter_flush_every=1`` each lookup is one transaction: its counters and its
+        log row commit together or not at all.
+        """
+        with self._lock:
+            _ = self._db  # raises if closed
+            if self.log_size:
+                self._pending_log.append((namespace, record))
+
+    def lookup_log(self, namespace: str) -> list[LoggedLookup]:
+        """The namespace's logged lookups (pending ones included), oldest first."""
+        with self._lock:
+            if self._has_pending():
+                with self._write():
+                    pass
+            rows = self._db.execute(
+                "SELECT query, similarity, threshold, hit, intent, matched_intent, at"
+                " FROM lookups WHERE namespace = ? ORDER BY id",
+                (namespace,),
+            )
+            return [LoggedLookup(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6]) for r in rows]
+
+    def clear_lookup_log(self, namespace: str | None = None) -> int:
+        """Forget the logged lookups of ``namespace`` (all when ``None``); return how many."""
+        with self._lock:
+            self._pending_log = [
+                p for p in self._pending_log if namespace is not None and p[0] != namespace
+            ]
+            with self._write() as conn:
+                if namespace is None:
+                    gone = conn.execute("DELETE FROM lookups").rowcount
+                else:
+                    gone = conn.execute(
+                        "DELETE FROM lookups WHERE namespace = ?", (namespace,)
+                    ).rowcount
+            return int(gone)
+
     def index_stats(self) -> IndexStats:
         """What the search index holds (building it from the file if needed)."""
         with self._lock:
@@ -464,7 +489,7 @@ class SQLiteStore:
         with self._lock:
             if self._conn is None:
                 return
-            if self._pending:
+            if self._has_pending():
                 with self._write():
                     pass
             self._conn.close()
