@@ -1,9 +1,11 @@
-"""``perflab cache stats | query | clear | cleanup``: look inside the semantic cache.
+"""``perflab cache stats | query | warm | clear | cleanup``: look inside the semantic cache.
 
 The guide's exercise, verbatim: run ``python main.py cache stats`` before and after
 lowering CACHE_SIMILARITY_THRESHOLD by 0.1. ``stats`` shows the threshold in force and
-where it came from; ``query`` shows, for one text, how similar the nearest entries
-are, so you can see which side of the threshold each one falls.
+where it came from, and replays the lookup log (the last 10,000 lookups) at that
+threshold: hit rate and false-hit rate, next to the ones recorded. ``warm`` gives a
+fresh cache that history (a seeded, simulated workload; no API is called); ``query``
+shows, for one text, how similar the nearest entries are.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from perflab.cache import SemanticCache
+    from perflab.cache import LoggedLookup, SemanticCache
     from perflab.config import Settings
 
 __all__ = ["register"]
@@ -33,9 +35,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     stats = verbs.add_parser(
         "stats",
-        help="entries, hits, misses, hit rate, stale entries, estimated savings",
+        help="entries, hits, misses, hit rate, stale entries, savings, threshold replay",
         description="Show the cache's contents and counters. The counters are kept in the "
-        "cache itself, so they add up over every program that used it.",
+        "cache itself, so they add up over every program that used it. Then replay the "
+        "lookup log (the last lookups, with their best similarity) at the threshold in "
+        "force: the hit rate and false-hit rate CACHE_SIMILARITY_THRESHOLD would give, "
+        "next to the recorded ones.",
     )
     stats.add_argument("--json", action="store_true", help="print one JSON object")
     stats.set_defaults(func=_stats)
@@ -54,6 +59,28 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     query.add_argument("--include-stale", action="store_true", help="also list expired entries")
     query.add_argument("--json", action="store_true", help="print JSON")
     query.set_defaults(func=_query)
+
+    warm = verbs.add_parser(
+        "warm",
+        help="replay a simulated keyword workload through the cache (no API is called)",
+        description="Look up a seeded workload of keywords from the shipped catalogue "
+        "(intents with paraphrases and look-alike hard negatives, Zipf popularity) in the "
+        "configured cache, with the configured embedder and threshold. A miss stores a "
+        "placeholder answer labelled simulated: no search or LLM API is called. Afterwards "
+        "`cache stats` has lookups to replay; `cache clear` removes the entries.",
+    )
+    warm.add_argument(
+        "--requests", type=_positive_int, default=500, metavar="N", help="lookups (default 500)"
+    )
+    warm.add_argument("--seed", type=int, default=0, metavar="S", help="workload seed (default 0)")
+    warm.add_argument(
+        "--zipf",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="A",
+        help="Zipf exponent of intent popularity (0 uniform; default 1.0)",
+    )
+    warm.set_defaults(func=_warm)
 
     clear = verbs.add_parser(
         "clear",
@@ -82,6 +109,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
 
 
@@ -122,6 +156,8 @@ def _stats(args: argparse.Namespace) -> int:
     with _open(settings) as cache:
         stats = cache.stats()
         api_cost, api_time = cache.api_cost_usd, cache.api_time_s
+        log = cache.lookup_log() if cache.has_lookup_log else None
+        log_size = getattr(cache.store, "log_size", None)
     if args.json:
         payload: dict[str, Any] = {
             "store": _where(settings),
@@ -129,6 +165,7 @@ def _stats(args: argparse.Namespace) -> int:
             **stats.as_dict(),
             "threshold_source": source,
             "ttl_days": settings.cache_ttl_days,
+            "lookup_log": _replay_json(log, log_size, stats.threshold),
         }
         print(json.dumps(payload, indent=2, sort_keys=False))
         return 0
@@ -164,6 +201,9 @@ def _stats(args: argparse.Namespace) -> int:
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
+    print()
+    for line in _replay_lines(log, stats.threshold, settings.perflab_cache_backend):
+        print(line)
     return 0
 
 
@@ -244,4 +284,111 @@ def _cleanup(args: argparse.Namespace) -> int:
         removed = cache.cleanup()
         left = cache.stats().entries
     print(f"removed {removed} expired entries; {left} entries left ({_where(settings)})")
+    return 0
+
+
+def _replay_label(n: int) -> str:
+    return f"replayed from the last {n} lookups"
+
+
+def _replay_json(
+    log: list[LoggedLookup] | None, log_size: int | None, threshold: float
+) -> dict[str, Any] | None:
+    """The ``lookup_log`` member of ``stats --json`` (``None``: the store keeps no log)."""
+    if log is None:
+        return None
+    from perflab.cache.replay import as_recorded, replay
+
+    return {
+        "label": _replay_label(len(log)),
+        "kept": log_size,
+        "lookups": len(log),
+        "recorded": as_recorded(log).as_dict(),
+        "replayed": replay(log, threshold).as_dict(),
+    }
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part} ({part / whole:.1%})" if whole else f"{part}"
+
+
+def _replay_lines(log: list[LoggedLookup] | None, threshold: float, backend: str) -> list[str]:
+    """The text report's replay block: recorded vs replayed at the threshold in force."""
+    if log is None:
+        return [f"lookup log     not kept by the {backend} backend: nothing to replay"]
+    if not log:
+        warm = "`python main.py cache warm` runs a simulated workload (no API is called);"
+        then = "then run `cache stats` before and after changing CACHE_SIMILARITY_THRESHOLD"
+        return [f"lookup log     empty: {warm}", f"{'':15}{then}"]
+    from perflab.cache.replay import as_recorded, false_hits_at, replay
+
+    was, now = as_recorded(log), replay(log, threshold)
+    logged_at = (
+        f"{was.threshold:.2f}"
+        if was.threshold is not None
+        else f"{was.thresholds[0]:.2f}-{was.thresholds[-1]:.2f}"
+    )
+    head_was, head_now = f"as logged at {logged_at}", f"replayed at {threshold:.2f}"
+    w1, w2 = max(len(head_was), 14), max(len(head_now), 14)
+    lines = [
+        f"{_replay_label(len(log))} (CACHE_SIMILARITY_THRESHOLD now {threshold:.2f}):",
+        f"  {'':<10}  {head_was:>{w1}}  {head_now:>{w2}}",
+        f"  {'hits':<10}  {_pct(was.hits, was.lookups):>{w1}}  {_pct(now.hits, now.lookups):>{w2}}",
+    ]
+    if now.audited:
+        lines.append(
+            f"  {'false hits':<10}  {_pct(was.false_hits, was.audited):>{w1}}  "
+            f"{_pct(now.false_hits, now.audited):>{w2}}"
+            f"  of {now.audited} lookups with known intents"
+        )
+        seen: set[str] = set()
+        for r in false_hits_at(log, threshold):
+            if r.query not in seen and len(seen) < 3:
+                seen.add(r.query)
+                lines.append(
+                    f"  e.g. {r.query!r} ({r.intent}) would get an answer for "
+                    f"{r.matched_intent} (similarity {r.similarity:.3f})"
+                )
+    else:
+        lines.append("  false hits  - (no intents logged: `cache warm` logs them)")
+    lines.append(
+        "  (a replay keeps each lookup's nearest entry; see docs/cache.md, the lookup log)"
+    )
+    return lines
+
+
+def _warm(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from perflab.cache.warm import warm_cache
+    from perflab.cli import load_cli_settings
+    from perflab.sim.workload import Workload
+
+    settings = load_cli_settings(args)
+    requests = Workload(requests=args.requests, zipf_s=args.zipf).build(args.seed)
+    with _open(settings) as cache:
+        if cache.namespace.startswith("openai/"):
+            print(
+                f"note: the embedder {cache.namespace} is remote: embedding the "
+                f"{len({r.query for r in requests})} distinct queries calls its API",
+                file=sys.stderr,
+            )
+        with tqdm(
+            total=len(requests),
+            desc="cache warm",
+            unit="req",
+            file=sys.stderr,
+            disable=not sys.stderr.isatty(),
+            leave=False,
+        ) as bar:
+            summary = warm_cache(
+                cache, [(r.query, r.intent) for r in requests], progress=bar.update
+            )
+    print(
+        f"warmed {summary.namespace} at threshold {summary.threshold:.2f} with "
+        f"{summary.requests} simulated requests (seed {args.seed}, zipf {args.zipf:g}): "
+        f"{summary.hits} hits ({summary.hit_rate:.1%}), {summary.false_hits} false; "
+        f"{summary.misses} misses stored placeholder answers labelled simulated "
+        "(no API was called). Next: `python main.py cache stats`"
+    )
     return 0
