@@ -26,7 +26,7 @@ from perflab.embedders import (
     get_embedder,
     l2_normalise,
 )
-from perflab.errors import ConfigError
+from perflab.errors import ConfigError, RateLimited, ServiceError
 
 # (anchor, paraphrase with other words, lexical decoy with another intent). Measured:
 # hashing scores every decoy above its paraphrase; WordLlama the other way round.
@@ -222,6 +222,105 @@ def test_openai_sends_dimensions_for_v3_models(openai_server: str) -> None:
     assert embedder.embed(["hi"]).shape == (1, 16)
     assert _Embeddings.requests[0]["dimensions"] == 16
     assert embedder.name == "openai/text-embedding-3-small-16"
+
+
+class _Failing(BaseHTTPRequestHandler):
+    """An OpenAI stand-in that answers every request with ``status`` (and Retry-After on 429)."""
+
+    status: ClassVar[int] = 500
+    hits: ClassVar[int] = 0
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        type(self).hits += 1
+        payload = json.dumps(
+            {"error": {"message": "simulated", "type": "server_error", "param": None, "code": None}}
+        ).encode()
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        if self.status == 429:
+            self.send_header("Retry-After", "7")
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        """Keep test output quiet."""
+
+
+@pytest.fixture
+def failing_server() -> Iterator[type[_Failing]]:
+    """Serve the failing stand-in on 127.0.0.1; set ``.status`` and read ``.url``."""
+    handler = type("Handler", (_Failing,), {"hits": 0})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    handler.url = f"http://127.0.0.1:{server.server_address[1]}/v1"  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield handler
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_openai_429_becomes_rate_limited_with_retry_after(
+    failing_server: Any, use_async: bool
+) -> None:
+    """HTTP 429 with Retry-After: 7 leaves the embedder as perflab.RateLimited(retry_after=7.0), the SDK error as its cause."""
+    import openai
+
+    failing_server.status = 429
+    embedder = OpenAIEmbedder(
+        "my-model", dim=8, base_url=failing_server.url, api_key="sk-test", max_retries=0
+    )
+    with pytest.raises(RateLimited) as info:
+        asyncio.run(embedder.aembed(["x"])) if use_async else embedder.embed(["x"])
+    assert info.value.retry_after == 7.0 and "429" in str(info.value)
+    assert isinstance(info.value.__cause__, openai.RateLimitError)
+    assert failing_server.hits == 1
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_openai_500_becomes_service_error(failing_server: Any, use_async: bool) -> None:
+    """HTTP 500 leaves the embedder as perflab.ServiceError(status=500), not the SDK's InternalServerError."""
+    import openai
+
+    failing_server.status = 500
+    embedder = OpenAIEmbedder(
+        "my-model", dim=8, base_url=failing_server.url, api_key="sk-test", max_retries=0
+    )
+    with pytest.raises(ServiceError) as info:
+        asyncio.run(embedder.aembed(["x"])) if use_async else embedder.embed(["x"])
+    assert info.value.status == 500
+    assert isinstance(info.value.__cause__, openai.InternalServerError)
+
+
+def test_openai_refused_connection_and_timeout_become_service_errors(failing_server: Any) -> None:
+    """No server on the port, or no answer in time, is a ServiceError saying which."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nothing listens there
+    gone = OpenAIEmbedder(
+        "m", dim=8, base_url=f"http://127.0.0.1:{port}/v1", api_key="k", max_retries=0
+    )
+    with pytest.raises(ServiceError, match="could not be reached"):
+        gone.embed(["x"])
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/v1"
+        slow = OpenAIEmbedder("m", dim=8, base_url=url, api_key="k", max_retries=0, timeout=0.2)
+        with pytest.raises(ServiceError, match="timed out"):
+            slow.embed(["x"])
+
+
+def test_openai_refused_key_is_a_config_error(failing_server: Any) -> None:
+    """HTTP 401 is a ConfigError naming OPENAI_API_KEY (retrying a wrong key is pointless)."""
+    failing_server.status = 401
+    embedder = OpenAIEmbedder(
+        "my-model", dim=8, base_url=failing_server.url, api_key="sk-test", max_retries=0
+    )
+    with pytest.raises(ConfigError, match="OPENAI_API_KEY"):
+        embedder.embed(["x"])
 
 
 def test_openai_unknown_model_needs_dim() -> None:

@@ -6,18 +6,28 @@ stand-in). Texts go out in batches of ``batch_size`` per HTTP request: one reque
 text would pay the round trip, and the rate limit, once per text.
 
 The API key is handed to the SDK and never printed, logged or shown in ``repr``.
+
+The SDK's exceptions stop here: they are translated at this adapter's boundary into
+perflab's, so ``Retry`` and ``CircuitBreaker`` treat this embedder like every other
+service: HTTP 429 -> ``RateLimited`` (with the Retry-After the API sent), 5xx, timeouts
+and refused connections -> ``ServiceError``, 401/403 -> ``ConfigError`` (a wrong key is
+not worth retrying), any other 4xx -> ``ServiceError`` with its status. The original
+exception stays attached as ``__cause__``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 
+from perflab.backends._http import error_for_status
 from perflab.embedders.base import FloatArray, l2_normalise
+from perflab.errors import ConfigError, ServiceError
 
-__all__ = ["OpenAIEmbedder"]
+__all__ = ["OpenAIEmbedder", "translate_sdk_errors"]
 
 # Native output sizes; text-embedding-3-* also accept a smaller ``dimensions``.
 _KNOWN_DIMS = {
@@ -25,6 +35,40 @@ _KNOWN_DIMS = {
     "text-embedding-3-large": 3072,
     "text-embedding-ada-002": 1536,
 }
+
+
+@contextmanager
+def translate_sdk_errors(service: str) -> Iterator[None]:
+    """Turn the ``openai`` SDK's exceptions raised inside the block into perflab errors.
+
+    Args:
+        service: who failed, for the message (``"openai embeddings (text-embedding-3-small)"``).
+
+    Raises:
+        RateLimited: HTTP 429, with ``retry_after`` from Retry-After (or retry-after-ms).
+        ServiceError: 5xx (with its status), a timeout, a refused connection, other 4xx.
+        ConfigError: 401 or 403, the key was refused.
+    """
+    import openai
+
+    try:
+        yield
+    except openai.APITimeoutError as exc:  # a subclass of APIConnectionError: first
+        raise ServiceError(f"{service} timed out") from exc
+    except openai.APIConnectionError as exc:
+        cause = type(exc.__cause__ or exc).__name__
+        raise ServiceError(f"{service} could not be reached ({cause})") from exc
+    except openai.APIStatusError as exc:
+        status = int(exc.status_code)
+        if status in (401, 403):
+            raise ConfigError(
+                f"{service} refused the key (HTTP {status}): check OPENAI_API_KEY"
+            ) from exc
+        headers = exc.response.headers
+        retry_after = headers.get("retry-after")
+        if retry_after is None and headers.get("retry-after-ms"):
+            retry_after = str(float(headers["retry-after-ms"]) / 1000)
+        raise error_for_status(service, status, retry_after) from exc
 
 
 class OpenAIEmbedder:
@@ -84,6 +128,10 @@ class OpenAIEmbedder:
         """Vector length."""
         return self._dim
 
+    @property
+    def _service(self) -> str:
+        return f"openai embeddings ({self.model})"
+
     def _client_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {"timeout": self.timeout, "max_retries": self.max_retries}
         if self.base_url is not None:
@@ -117,21 +165,32 @@ class OpenAIEmbedder:
         return [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
 
     def embed(self, texts: Sequence[str]) -> FloatArray:
-        """Embed ``texts`` in batches of ``batch_size`` (one HTTP request each)."""
+        """Embed ``texts`` in batches of ``batch_size`` (one HTTP request each).
+
+        Raises:
+            RateLimited: HTTP 429 (after the SDK's own ``max_retries``).
+            ServiceError: 5xx, a timeout, or no connection.
+            ConfigError: the key was refused.
+        """
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         if self._client is None:
             import openai
 
             self._client = openai.OpenAI(**self._client_kwargs())
-        responses = [
-            (self._client.embeddings.create(**self._request(batch)), len(batch))
-            for batch in self._batches(texts)
-        ]
+        with translate_sdk_errors(self._service):
+            responses = [
+                (self._client.embeddings.create(**self._request(batch)), len(batch))
+                for batch in self._batches(texts)
+            ]
         return self._to_matrix(responses, len(texts))
 
     async def aembed(self, texts: Sequence[str]) -> FloatArray:
-        """Like ``embed``, with ``AsyncOpenAI``: batches go out one after another."""
+        """Like ``embed``, with ``AsyncOpenAI``: batches go out one after another.
+
+        Raises:
+            RateLimited, ServiceError, ConfigError: as ``embed``.
+        """
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
         if self._aclient is None:
@@ -139,10 +198,11 @@ class OpenAIEmbedder:
 
             self._aclient = openai.AsyncOpenAI(**self._client_kwargs())
         responses = []
-        for batch in self._batches(texts):
-            responses.append(
-                (await self._aclient.embeddings.create(**self._request(batch)), len(batch))
-            )
+        with translate_sdk_errors(self._service):
+            for batch in self._batches(texts):
+                responses.append(
+                    (await self._aclient.embeddings.create(**self._request(batch)), len(batch))
+                )
         return self._to_matrix(responses, len(texts))
 
     def close(self) -> None:
