@@ -459,17 +459,14 @@ class SQLiteStore:
 
     def clear_lookup_log(self, namespace: str | None = None) -> int:
         """Forget the logged lookups of ``namespace`` (all when ``None``); return how many."""
-        with self._lock:
-            self._pending_log = [
-                p for p in self._pending_log if namespace is not None and p[0] != namespace
-            ]
-            with self._write() as conn:
-                if namespace is None:
-                    gone = conn.execute("DELETE FROM lookups").rowcount
-                else:
-                    gone = conn.execute(
-                        "DELETE FROM lookups WHERE namespace = ?", (namespace,)
-                    ).rowcount
+        with self._lock, self._write() as conn:
+            self._flush_pending(conn)  # buffered lookups are part of the log too
+            if namespace is None:
+                gone = conn.execute("DELETE FROM lookups").rowcount
+            else:
+                gone = conn.execute(
+                    "DELETE FROM lookups WHERE namespace = ?", (namespace,)
+                ).rowcount
             return int(gone)
 
     def index_stats(self) -> IndexStats:
