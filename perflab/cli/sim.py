@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,7 +56,10 @@ def _positive_int(text: str) -> int:
 
 def _add_workload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--requests", type=_positive_int, default=500, metavar="N", help="articles (default 500)"
+        "--requests",
+        type=_positive_int,
+        metavar="N",
+        help="articles (default 500; 10 with --live)",
     )
     parser.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
     parser.add_argument(
@@ -74,12 +78,18 @@ def _add_workload_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def _requests(args: argparse.Namespace) -> int:
+    if args.requests is not None:
+        return int(args.requests)
+    return 10 if getattr(args, "live", False) else 500  # real calls cost real money
+
+
 def _workload(args: argparse.Namespace) -> Any:
     from perflab.sim.workload import Workload
 
     if args.rate is not None:
-        return Workload(requests=args.requests, mode="open", rate_per_s=args.rate)
-    return Workload(requests=args.requests, workers=args.workers)
+        return Workload(requests=_requests(args), mode="open", rate_per_s=args.rate)
+    return Workload(requests=_requests(args), workers=args.workers)
 
 
 # ------------------------------------------------------------------ run
@@ -98,6 +108,13 @@ def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         metavar="X",
         help="watch it: virtual seconds per wall second, with a progress bar",
     )
+    run.add_argument(
+        "--live",
+        action="store_true",
+        help="run on the real clock with the real services your settings select "
+        "(PERFLAB_LLM_BACKEND=openai, PERFLAB_SEARCH_BACKEND=tavily, PERFLAB_EMBEDDER=openai); "
+        "real calls cost money, so mind --requests",
+    )
     _add_workload_options(run)
     run.set_defaults(func=_run)
 
@@ -105,11 +122,28 @@ def _add_run(verbs: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 def _run(args: argparse.Namespace) -> int:
     from perflab.sim.run import simulate
 
-    result = simulate(args.profile, seed=args.seed, workload=_workload(args), speed=args.speed)
+    real: list[str] = []
+    if args.live:
+        from perflab.config import load_settings
+        from perflab.sim.live import build_backends, run_live
+
+        settings = load_settings(None if args.profile == "baseline" else args.profile)
+        backends = build_backends(settings)
+        real = backends.real_names() or ["none (everything simulated, on real time)"]
+        result = run_live(
+            args.profile,
+            seed=args.seed,
+            settings=settings,
+            workload=_workload(args),
+            backends=backends,
+            close_backends=True,
+        )
+    else:
+        result = simulate(args.profile, seed=args.seed, workload=_workload(args), speed=args.speed)
     if args.json:
         print(json.dumps(result.summary.as_dict()))
     else:
-        print(format_summary(result.summary))
+        print(format_summary(result.summary, real))
     return 0
 
 
@@ -123,12 +157,18 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def format_summary(summary: SimSummary) -> str:
-    """The summary as aligned ``name  value`` lines, marked as simulated."""
+def format_summary(summary: SimSummary, real: Sequence[str] = ()) -> str:
+    """The summary as aligned ``name  value`` lines, marked as simulated (or which parts are real)."""
     rows = summary.as_dict()
     width = max(len(k) for k in rows)
     lines = [f"{k:<{width}}  {_fmt(v) if v is not None else 'n/a'}" for k, v in rows.items()]
-    return "\n".join([*lines, "(simulated: service parameters in docs/sim.md)"])
+    if real:
+        note = (
+            f"(real clock; real services: {', '.join(real)}; the rest simulated, see docs/sim.md)"
+        )
+    else:
+        note = "(simulated: service parameters in docs/sim.md)"
+    return "\n".join([*lines, note])
 
 
 # ------------------------------------------------------------------ compare
@@ -159,7 +199,7 @@ def _compare(args: argparse.Namespace) -> int:
         print(json.dumps(result.as_dict()))
         return 0
     mode = f"open loop at {args.rate}/s" if args.rate else f"closed loop, {args.workers} clients"
-    print(f"{args.requests} articles per scenario, {mode}, seed {args.seed} (simulated)\n")
+    print(f"{_requests(args)} articles per scenario, {mode}, seed {args.seed} (simulated)\n")
     header = f"{'scenario':<10} {'claim':<24} {'needs':>8} {'measured':>9}  verdict"
     print(header)
     print("-" * len(header))

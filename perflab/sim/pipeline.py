@@ -6,6 +6,11 @@ web search -> store the research (pool) -> generate with the LLM -> store the ar
 and cache it. Remote calls go through retry, circuit breaker, concurrency limit and
 rate limiter, each switchable (``Switches``); the tuning values come from
 ``perflab.config.Settings`` (a profile). Every stage's time is recorded as a span.
+
+The services are simulated unless ``Backends`` hands the pipeline real ones (the
+adapters of ``perflab.backends``, built from the settings by
+``perflab.sim.live.build_backends``). Real services need the real clock:
+``perflab.sim.live.run_live`` runs this same pipeline on a normal event loop.
 """
 
 from __future__ import annotations
@@ -25,7 +30,18 @@ from perflab.limits import ConcurrencyLimiter, TokenBucket
 from perflab.metrics import Spans
 from perflab.pool import ConnectionPool
 from perflab.sim.faults import Fault, service_rng
-from perflab.sim.remote import CatalogueEmbedder, EmbeddingBatcher, RemoteCaller, make_retry
+from perflab.sim.remote import (
+    CatalogueEmbedder,
+    EmbeddingBatcher,
+    FetchedVectors,
+    LiveTextEmbeddings,
+    LLMService,
+    RemoteCaller,
+    SearchService,
+    SimTextEmbeddings,
+    TextEmbeddingsService,
+    make_retry,
+)
 from perflab.sim.services import (
     DatabaseParams,
     EmbeddingParams,
@@ -40,7 +56,7 @@ from perflab.sim.services import (
 )
 from perflab.sim.workload import Request, load_catalogue
 
-__all__ = ["COLUMNS", "STAGES", "Pipeline", "ServiceParams", "Switches"]
+__all__ = ["COLUMNS", "STAGES", "Backends", "Pipeline", "ServiceParams", "Switches"]
 
 #: Stages in pipeline order; each is a span and a ``<stage>_s`` column.
 STAGES = ("embed", "lookup", "search", "store_research", "generate", "store_article")
@@ -138,19 +154,66 @@ class ServiceParams:
         return tuple(self.faults.get(name, ()))
 
 
+@dataclass(frozen=True)
+class Backends:
+    """Real services to use in place of the simulated ones (``None``: simulated).
+
+    Attributes:
+        search: web search, e.g. ``TavilySearch``.
+        llm: the article writer, e.g. ``OpenAILLM``.
+        embeddings: an embeddings API that returns vectors, e.g. ``OpenAIEmbeddingsAPI``;
+            its vectors then feed the caches (the simulated one borrows a local model's).
+        embeddings_name: the namespace of those vectors (``"openai/text-embedding-3-small"``).
+    """
+
+    search: SearchService | None = None
+    llm: LLMService | None = None
+    embeddings: TextEmbeddingsService | None = None
+    embeddings_name: str = "embeddings-api"
+
+    @property
+    def is_simulated(self) -> bool:
+        """Whether every service is the simulator's (the virtual clock can run it)."""
+        return self.search is None and self.llm is None and self.embeddings is None
+
+    def real_names(self) -> list[str]:
+        """The services that are real, by name (``["search", "llm"]``)."""
+        pairs = (("search", self.search), ("llm", self.llm), ("embeddings", self.embeddings))
+        return [name for name, service in pairs if service is not None]
+
+
 class Pipeline:
-    """One run's pipeline: services, engine pieces, and the per-request records."""
+    """One run's pipeline: services, engine pieces, and the per-request records.
+
+    Args:
+        settings: the tuning values.
+        switches: which engine pieces are on.
+        services: the simulated services' parameters (and faults).
+        seed: fixes every random draw of the simulated parts.
+        backends: real services to use instead of simulated ones (default: none).
+    """
 
     def __init__(
-        self, settings: Settings, switches: Switches, services: ServiceParams, seed: int
+        self,
+        settings: Settings,
+        switches: Switches,
+        services: ServiceParams,
+        seed: int,
+        *,
+        backends: Backends | None = None,
     ) -> None:
         self.settings, self.switches, self.params, self.seed = settings, switches, services, seed
+        real = backends if backends is not None else Backends()
+        self.backends = real
         f = services.faults_of
-        self.search = SimSearch(services.search, service_rng(seed, "search"), f("search"))
-        self.llm = SimLLM(services.llm, service_rng(seed, "llm"), f("llm"))
-        self.embed_api = SimEmbeddingsAPI(
+        self.search: SearchService = real.search or SimSearch(
+            services.search, service_rng(seed, "search"), f("search")
+        )
+        self.llm: LLMService = real.llm or SimLLM(services.llm, service_rng(seed, "llm"), f("llm"))
+        sim_embed = SimEmbeddingsAPI(
             services.embeddings, service_rng(seed, "embeddings"), f("embeddings")
         )
+        self.embed_api: SimEmbeddingsAPI | TextEmbeddingsService = real.embeddings or sim_embed
         self.db = SimDatabase(services.database, service_rng(seed, "database"), f("database"))
         self.spans = Spans(clock=LoopClock())
         self.rows: list[tuple[Any, ...]] = []
@@ -161,18 +224,26 @@ class Pipeline:
         self.callers = {
             name: self._caller(name, rpm)
             for name, rpm in (
-                ("search", services.search.rpm),
-                ("llm", services.llm.rpm),
-                ("embeddings", services.embeddings.rpm),
+                ("search", self.search.params.rpm),
+                ("llm", self.llm.params.rpm),
+                ("embeddings", self.embed_api.params.rpm),
             )
         }
-        texts = [q.text for q in load_catalogue().queries]
-        embedder = CatalogueEmbedder(sw.embedder, texts)
         size = settings.embedding_cache_size if sw.embedding_cache else 0
-        self.embedding_cache = EmbeddingCache(embedder, max_size=size)
+        embedder: CatalogueEmbedder | FetchedVectors
+        api: SimTextEmbeddings | LiveTextEmbeddings
+        if real.embeddings is None:
+            texts = [q.text for q in load_catalogue().queries]
+            embedder = CatalogueEmbedder(sw.embedder, texts)
+            self.embedding_cache = EmbeddingCache(embedder, max_size=size)
+            api = SimTextEmbeddings(sim_embed, self.embedding_cache)
+        else:
+            embedder = FetchedVectors(real.embeddings_name)
+            self.embedding_cache = EmbeddingCache(embedder, max_size=size)
+            api = LiveTextEmbeddings(real.embeddings, embedder, self.embedding_cache)
         self.embedder = EmbeddingBatcher(
             self.embedding_cache,
-            self.embed_api,
+            api,
             self.callers["embeddings"],
             max_batch=settings.embedding_batch_size,
             window_s=sw.batch_window_s,

@@ -5,6 +5,15 @@ each one switchable: ``Retry`` (full jitter, honours Retry-After) outside, then 
 ``CircuitBreaker``, then the ``ConcurrencyLimiter`` (PARALLEL_WORKERS) and a client-side
 ``TokenBucket`` right around the call. ``EmbeddingBatcher`` collects the embedding
 misses of concurrent requests into batches sized by an ``AdaptiveBatcher``.
+
+The services are ``Protocol``s (``SearchService``, ``LLMService``,
+``TextEmbeddingsService``) so a real service can stand where a simulated one does:
+``perflab.backends`` (Tavily, OpenAI) implements the same methods and returns the same
+``Reply``. One mismatch is bridged here: the simulated embeddings API only *charges* for
+a count of texts (its vectors come from a local model), while the real one takes the
+texts and returns vectors. ``SimTextEmbeddings`` and ``LiveTextEmbeddings`` give both
+the same shape, ``await embed(texts) -> vectors``, and both leave the vectors in the
+exact LRU cache on the way.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -23,13 +32,156 @@ from perflab.breaker import CircuitBreaker
 from perflab.cache import EmbeddingCache
 from perflab.clock import LoopClock
 from perflab.embedders import get_embedder
+from perflab.errors import SimulationError
 from perflab.limits import ConcurrencyLimiter, Retry, TokenBucket
 from perflab.sim.services import SimEmbeddingsAPI
 
-__all__ = ["CatalogueEmbedder", "EmbeddingBatcher", "RemoteCaller"]
+if TYPE_CHECKING:
+    from perflab.sim.faults import ServiceStats
+    from perflab.sim.services import EmbeddingParams, LLMParams, Reply, SearchParams
+
+__all__ = [
+    "CatalogueEmbedder",
+    "EmbeddingBatcher",
+    "FetchedVectors",
+    "LLMService",
+    "LiveTextEmbeddings",
+    "RemoteCaller",
+    "SearchService",
+    "SimTextEmbeddings",
+    "TextEmbeddingsService",
+]
 
 T = TypeVar("T")
 FloatArray = npt.NDArray[np.float32]
+
+
+class SearchService(Protocol):
+    """Web search: ``SimSearch`` or ``perflab.backends.tavily_client.TavilySearch``."""
+
+    @property
+    def params(self) -> SearchParams: ...
+
+    async def search(self, query: str, depth: str = "basic") -> Reply: ...
+
+    def stats(self) -> ServiceStats: ...
+
+
+class LLMService(Protocol):
+    """Article writing: ``SimLLM`` or ``perflab.backends.openai_client.OpenAILLM``."""
+
+    @property
+    def params(self) -> LLMParams: ...
+
+    async def generate(self, prompt: str) -> Reply: ...
+
+    def stats(self) -> ServiceStats: ...
+
+
+class TextEmbeddingsService(Protocol):
+    """An embeddings API that takes texts and returns their vectors (``OpenAIEmbeddingsAPI``)."""
+
+    @property
+    def params(self) -> EmbeddingParams: ...
+
+    async def embed(self, texts: Sequence[str]) -> FloatArray: ...
+
+    def stats(self) -> ServiceStats: ...
+
+
+class SimTextEmbeddings:
+    """The simulated embeddings API behind the real one's interface: texts in, vectors out.
+
+    ``SimEmbeddingsAPI.embed(n)`` spends the time and money of embedding ``n`` texts;
+    the vectors then come from ``cache`` (the exact LRU cache over the local model),
+    which keeps them, exactly as the simulator always did.
+    """
+
+    def __init__(self, api: SimEmbeddingsAPI, cache: EmbeddingCache) -> None:
+        self.api, self.cache = api, cache
+
+    @property
+    def params(self) -> EmbeddingParams:
+        """The simulated API's parameters."""
+        return self.api.params
+
+    async def embed(self, texts: Sequence[str]) -> FloatArray:
+        """Charge for ``len(texts)`` texts, then return their vectors (cached on the way)."""
+        await self.api.embed(len(texts))
+        return self.cache.embed(texts)
+
+    def stats(self) -> ServiceStats:
+        """The simulated API's accounting."""
+        return self.api.stats()
+
+
+class FetchedVectors:
+    """An ``Embedder`` that hands out vectors an embeddings API has just returned.
+
+    The exact LRU cache (``EmbeddingCache``) asks its inner embedder for the texts it
+    lacks; behind a real API that inner embedder must not compute anything, only pass
+    on what the API sent. ``load`` puts vectors in, ``embed`` takes them out.
+
+    Args:
+        name: the namespace of the vectors (``"openai/text-embedding-3-small"``).
+        dim: their length, if known ahead (else learnt from the first ``load``).
+    """
+
+    def __init__(self, name: str, dim: int | None = None) -> None:
+        self.name = name
+        self._dim = dim
+        self._waiting: dict[str, FloatArray] = {}
+
+    @property
+    def dim(self) -> int:
+        """Vector length (0 until known)."""
+        return self._dim or 0
+
+    def load(self, texts: Sequence[str], vectors: FloatArray) -> None:
+        """Hold ``vectors`` (one row per text) until ``embed`` asks for them."""
+        if self._dim is None and vectors.size:
+            self._dim = int(vectors.shape[1])
+        self._waiting.update(zip(texts, vectors))
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """The held vectors of ``texts`` (each handed out once)."""
+        missing = [t for t in texts if t not in self._waiting]
+        if missing:
+            raise SimulationError(
+                f"no vector was fetched for {missing[0]!r}: FetchedVectors only passes on "
+                "what the embeddings API returned"
+            )
+        return np.stack([self._waiting.pop(t) for t in texts]).astype(np.float32, copy=False)
+
+
+class LiveTextEmbeddings:
+    """A real embeddings API for the ``EmbeddingBatcher``, its vectors kept in the LRU cache.
+
+    Args:
+        api: the real API (``OpenAIEmbeddingsAPI``).
+        fetched: the cache's inner embedder, which receives the API's vectors.
+        cache: the exact LRU cache over ``fetched``.
+    """
+
+    def __init__(
+        self, api: TextEmbeddingsService, fetched: FetchedVectors, cache: EmbeddingCache
+    ) -> None:
+        self.api, self.fetched, self.cache = api, fetched, cache
+
+    @property
+    def params(self) -> EmbeddingParams:
+        """The real API's prices and batch limit."""
+        return self.api.params
+
+    async def embed(self, texts: Sequence[str]) -> FloatArray:
+        """One API call for ``texts``; the vectors go through the LRU cache."""
+        vectors = await self.api.embed(texts)
+        self.fetched.load(texts, vectors)
+        return self.cache.embed(texts)
+
+    def stats(self) -> ServiceStats:
+        """The real API's accounting."""
+        return self.api.stats()
 
 
 class RemoteCaller:
@@ -129,7 +281,7 @@ class EmbeddingBatcher:
     def __init__(
         self,
         cache: EmbeddingCache,
-        api: SimEmbeddingsAPI,
+        api: TextEmbeddingsService,
         caller: RemoteCaller,
         *,
         max_batch: int,
@@ -187,7 +339,7 @@ class EmbeddingBatcher:
         texts = list(dict.fromkeys(text for text, _ in batch))
         self.batches.append(len(texts))
         try:
-            await self.caller.call(lambda: self.api.embed(len(texts)))
+            vectors, _ = await self.caller.call(lambda: self.api.embed(texts))
         except Exception as exc:  # noqa: BLE001 - handed to every waiting request
             if self.batcher is not None:
                 self.batcher.record(False)
@@ -199,7 +351,6 @@ class EmbeddingBatcher:
             self.batcher.record(True)
         p = self.api.params
         share = len(texts) * p.tokens_per_text * p.price_per_1m_usd / 1e6 / len(batch)
-        vectors = self.cache.embed(texts)
         rows = {text: vectors[i] for i, text in enumerate(texts)}
         for text, fut in batch:
             if not fut.done():

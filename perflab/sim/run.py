@@ -21,13 +21,21 @@ from perflab.errors import SimulationError
 from perflab.pool import PoolStats
 from perflab.sim.faults import Fault, ServiceStats
 from perflab.sim.loop import run_virtual
-from perflab.sim.pipeline import COLUMNS, Pipeline, ServiceParams, Switches
+from perflab.sim.pipeline import COLUMNS, Backends, Pipeline, ServiceParams, Switches
 from perflab.sim.workload import Request, Workload
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["SCENARIOS", "SimResult", "SimSummary", "asimulate", "scenario_settings", "simulate"]
+__all__ = [
+    "SCENARIOS",
+    "SimResult",
+    "SimSummary",
+    "asimulate",
+    "refuse_real_services",
+    "scenario_settings",
+    "simulate",
+]
 
 #: The guide's scenarios, plus the defaults they are compared with.
 SCENARIOS = ("baseline", "budget", "agency", "realtime")
@@ -176,14 +184,19 @@ async def asimulate(
     workload: Workload,
     requests: Sequence[Request],
     progress: Any = None,
+    *,
+    backends: Backends | None = None,
 ) -> tuple[Pipeline, float]:
-    """Build the pipeline on the running (virtual) loop and drive it with ``requests``.
+    """Build the pipeline on the running loop and drive it with ``requests``.
+
+    The loop is the virtual-time one for ``simulate``; ``perflab.sim.live.run_live``
+    passes real ``backends`` and runs this on a normal (real-time) loop.
 
     Returns:
         The pipeline (its records and services) and the virtual time the first request
         could start (after the pool's warm-up).
     """
-    pipe = Pipeline(settings, switches, services, seed)
+    pipe = Pipeline(settings, switches, services, seed, backends=backends)
     await pipe.open()
     start = pipe.origin = asyncio.get_running_loop().time()
     if progress is not None:
@@ -234,9 +247,12 @@ def simulate(
 
     Raises:
         SimulationError: an unknown profile, ``requests`` < 1, a fault window that
-            starts after the run ended, or another impossible parameter.
+            starts after the run ended, settings that select a real service
+            (PERFLAB_LLM_BACKEND=openai, PERFLAB_SEARCH_BACKEND=tavily: use
+            ``perflab.sim.live.run_live``), or another impossible parameter.
     """
     settings = settings if settings is not None else scenario_settings(profile)
+    refuse_real_services(settings)
     if workload is None:
         workload = Workload(requests=requests)
     params = services if services is not None else ServiceParams()
@@ -259,6 +275,35 @@ def simulate(
         if bar is not None:
             bar.close()
     return _result(profile, seed, pipe, start)
+
+
+def refuse_real_services(settings: Settings) -> None:
+    """Refuse settings that select a real LLM or search API for a virtual-time run.
+
+    The virtual loop moves its clock to the next timer whenever nothing is ready, so
+    while a real HTTP answer is on its way, virtual time leaps ahead: timeouts fire
+    early, retry back-offs take no time, latencies come out as nonsense. And a real
+    service cannot be replayed from a seed. Real services run on the real clock.
+
+    Raises:
+        SimulationError: naming the variable and pointing at ``run_live``.
+    """
+    real = [
+        f"{name}={value}"
+        for name, value, sim in (
+            ("PERFLAB_LLM_BACKEND", settings.perflab_llm_backend, "sim"),
+            ("PERFLAB_SEARCH_BACKEND", settings.perflab_search_backend, "sim"),
+        )
+        if value != sim
+    ]
+    if real:
+        raise SimulationError(
+            f"{' and '.join(real)} selects a real service, which cannot run on the "
+            "simulator's virtual clock (a virtual second passes in microseconds; a real "
+            "call takes real ones, and no seed replays it): use "
+            "perflab.sim.live.run_live(settings=...) to run the pipeline on the real clock, "
+            "or set the backend back to sim"
+        )
 
 
 def _result(profile: str, seed: int, pipe: Pipeline, start: float) -> SimResult:
