@@ -11,6 +11,8 @@ import pytest
 from perflab.grading.checks import capture
 from perflab.grading.notebook import cell_tag
 
+from .wrong_answers_p import WRONG as WRONG_P
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # (notebook, exercise, what the check says it checks, code that spoils the answer)
@@ -74,6 +76,7 @@ WRONG = [
     ),
     ("03_cache_economics", "03.semantic", "wrong answers served", "wrong_answers = 0"),
 ]
+WRONG += WRONG_P  # exercises 01, 02, 05 and 07
 
 
 def _solution(name: str) -> Any:
