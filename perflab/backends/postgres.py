@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from perflab.backends.embedded import redact_url
-from perflab.cache._store import Entry, FloatArray, Neighbour, NewEntry, as_vector, check_entries
+from perflab.cache._store import (
+    Entry,
+    FloatArray,
+    Neighbour,
+    NewEntry,
+    StoreBase,
+    as_vector,
+    check_entries,
+)
 from perflab.errors import BackendUnavailable, ServiceError
 
 if TYPE_CHECKING:
@@ -100,7 +108,7 @@ class PostgresStoreStats:
     requests_waiting: int
 
 
-class PostgresStore:
+class PostgresStore(StoreBase):
     """A ``VectorStore`` in PostgreSQL + pgvector, through a psycopg connection pool.
 
     Args:
@@ -302,22 +310,6 @@ class PostgresStore:
         )
 
     # -- the VectorStore protocol ----------------------------------------------------
-
-    def add(
-        self,
-        namespace: str,
-        query: str,
-        vector: FloatArray,
-        value: str,
-        *,
-        intent: str | None = None,
-        created_at: float,
-        expires_at: float,
-    ) -> int:
-        """Store one entry and return its id."""
-        return self.add_many(
-            namespace, [NewEntry(query, vector, value, intent, created_at, expires_at)]
-        )[0]
 
     def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
         """Store entries in one transaction: all of them, or (on any error) none."""

@@ -26,7 +26,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from perflab.backends._http import parse_retry_after
-from perflab.cache._store import Entry, FloatArray, Neighbour, NewEntry, as_vector, check_entries
+from perflab.cache._store import (
+    Entry,
+    FloatArray,
+    Neighbour,
+    NewEntry,
+    StoreBase,
+    as_vector,
+    check_entries,
+)
 from perflab.errors import RateLimited, ServiceError
 
 if TYPE_CHECKING:
@@ -53,7 +61,7 @@ def _vector_in(value: Any) -> FloatArray:
     return np.asarray(items, dtype=np.float32)
 
 
-class SupabaseStore:
+class SupabaseStore(StoreBase):
     """A ``VectorStore`` in a Supabase project, over HTTP with the ``supabase`` client.
 
     Args:
@@ -169,22 +177,6 @@ class SupabaseStore:
             if rows:
                 dim = self._dims[namespace] = int(rows[0]["dim"])
         return dim
-
-    def add(
-        self,
-        namespace: str,
-        query: str,
-        vector: FloatArray,
-        value: str,
-        *,
-        intent: str | None = None,
-        created_at: float,
-        expires_at: float,
-    ) -> int:
-        """Store one entry and return its id."""
-        return self.add_many(
-            namespace, [NewEntry(query, vector, value, intent, created_at, expires_at)]
-        )[0]
 
     def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
         """Store entries in one request (one transaction): all of them or none."""

@@ -16,6 +16,7 @@ store lives in ``perflab.backends``. One behaviour suite
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol, runtime_checkable
@@ -35,6 +36,7 @@ __all__ = [
     "LookupLog",
     "Neighbour",
     "NewEntry",
+    "StoreBase",
     "VectorIndex",
     "VectorStore",
     "as_vector",
@@ -164,6 +166,33 @@ class VectorStore(Protocol):
     def close(self) -> None:
         """Release files and connections; further use is an error."""
         ...
+
+
+class StoreBase(ABC):
+    """What every concrete store shares: ``add`` is ``add_many`` of one entry.
+
+    A store writes batches in one transaction, so a single entry is just a batch of
+    one; subclasses implement ``add_many`` and inherit ``add``.
+    """
+
+    def add(
+        self,
+        namespace: str,
+        query: str,
+        vector: FloatArray,
+        value: str,
+        *,
+        intent: str | None = None,
+        created_at: float,
+        expires_at: float,
+    ) -> int:
+        """Store one entry and return its id."""
+        entry = NewEntry(query, vector, value, intent, created_at, expires_at)
+        return self.add_many(namespace, [entry])[0]
+
+    @abstractmethod
+    def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
+        """Store entries all-or-nothing (one transaction) and return their ids in order."""
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from perflab.cache._store import (
     LoggedLookup,
     Neighbour,
     NewEntry,
+    StoreBase,
     VectorIndex,
     check_entries,
 )
@@ -38,7 +39,7 @@ class _Record:
     expires_at: float
 
 
-class MemoryStore:
+class MemoryStore(StoreBase):
     """An in-memory ``VectorStore``: vectorised top-k over numpy matrices.
 
     Search is exact by default. ``index="ivf"`` trades a little recall for speed on
@@ -79,21 +80,6 @@ class MemoryStore:
     def _check_open(self) -> None:
         if self._closed:
             raise RuntimeError("this MemoryStore is closed")
-
-    def add(
-        self,
-        namespace: str,
-        query: str,
-        vector: FloatArray,
-        value: str,
-        *,
-        intent: str | None = None,
-        created_at: float,
-        expires_at: float,
-    ) -> int:
-        """Store one entry and return its id."""
-        entry = NewEntry(query, vector, value, intent, created_at, expires_at)
-        return self.add_many(namespace, [entry])[0]
 
     def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
         """Store entries all-or-nothing: everything is validated before anything is stored."""

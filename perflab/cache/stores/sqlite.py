@@ -35,6 +35,7 @@ from perflab.cache._store import (
     LoggedLookup,
     Neighbour,
     NewEntry,
+    StoreBase,
     VectorIndex,
     check_entries,
 )
@@ -52,7 +53,7 @@ from perflab.errors import CacheFileError
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore", "inspect_cache_file"]
 
 
-class SQLiteStore:
+class SQLiteStore(StoreBase):
     """A ``VectorStore`` in a SQLite file (WAL), with an in-memory matrix for search.
 
     Args:
@@ -208,22 +209,6 @@ class SQLiteStore:
             version = self._db.execute("PRAGMA data_version").fetchone()[0]
             if version != self._data_version:
                 self._index = None
-
-    def add(
-        self,
-        namespace: str,
-        query: str,
-        vector: FloatArray,
-        value: str,
-        *,
-        intent: str | None = None,
-        created_at: float,
-        expires_at: float,
-    ) -> int:
-        """Store one entry and return its id."""
-        return self.add_many(
-            namespace, [NewEntry(query, vector, value, intent, created_at, expires_at)]
-        )[0]
 
     def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
         """Store entries in one transaction: all of them, or (on any error) none."""
