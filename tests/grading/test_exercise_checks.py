@@ -12,6 +12,7 @@ from perflab.grading.checks import capture
 from perflab.grading.notebook import cell_tag
 
 from .wrong_answers_p import WRONG as WRONG_P
+from .wrong_answers_q import WRONG as WRONG_Q
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,6 +78,7 @@ WRONG = [
     ("03_cache_economics", "03.semantic", "wrong answers served", "wrong_answers = 0"),
 ]
 WRONG += WRONG_P  # exercises 01, 02, 05 and 07
+WRONG += WRONG_Q  # exercises 09, 10, 12 and 14
 
 
 def _solution(name: str) -> Any:
