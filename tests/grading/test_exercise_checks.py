@@ -13,6 +13,7 @@ from perflab.grading.notebook import cell_tag
 
 from .wrong_answers_p import WRONG as WRONG_P
 from .wrong_answers_q import WRONG as WRONG_Q
+from .wrong_answers_r import WRONG as WRONG_R
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -79,6 +80,7 @@ WRONG = [
 ]
 WRONG += WRONG_P  # exercises 01, 02, 05 and 07
 WRONG += WRONG_Q  # exercises 09, 10, 12 and 14
+WRONG += WRONG_R  # exercises 04, 06 and 13
 
 
 def _solution(name: str) -> Any:

@@ -1,0 +1,59 @@
+"""Wrong answers for exercises 04, 06 and 13: one spoil per check (see test_exercise_checks)."""
+
+from __future__ import annotations
+
+# (notebook, exercise, what the check says it checks, code that spoils the answer)
+WRONG = [
+    (
+        "04_resources",
+        "04.memory",
+        "entries in the unbounded dict",
+        "unbounded_entries = n_queries",
+    ),
+    (
+        "04_resources",
+        "04.memory",
+        "the dict cache embedded each distinct text once, and only then",
+        "dict_embedder.embed(['again'])",
+    ),
+    ("04_resources", "04.memory", "entries in the LRU", "lru_entries = unbounded_entries"),
+    (
+        "04_resources",
+        "04.memory",
+        "bytes of vectors in the unbounded dict",
+        "unbounded_bytes = unbounded_entries * dim * 8",
+    ),
+    ("04_resources", "04.memory", "bytes of vectors in the LRU", "lru_bytes = lru_size * dim * 8"),
+    (
+        "04_resources",
+        "04.memory",
+        "unbounded dict hit rate",
+        "dict_hit_rate = dict_hits / unbounded_entries",
+    ),
+    ("04_resources", "04.memory", "LRU hit rate", "lru_hit_rate = dict_hit_rate"),
+    (
+        "04_resources",
+        "04.memory",
+        "the LRU sent each miss to the embedder once",
+        "lru_embedder.embed(['again'])",
+    ),
+    (
+        "04_resources",
+        "04.alerts",
+        "snapshots in which each rule was firing",
+        "firing_windows['slow_p95'] += 1",
+    ),
+    (
+        "04_resources",
+        "04.alerts",
+        "times each rule fired",
+        "fired = {name: int(n > 0) for name, n in fired.items()}",
+    ),
+    ("04_resources", "04.alerts", "flaps per rule", "flaps = dict.fromkeys(flaps, 0)"),
+    (
+        "04_resources",
+        "04.alerts",
+        "the tracker saw every snapshot on the simulated clock",
+        "clock.advance(60)",
+    ),
+]
