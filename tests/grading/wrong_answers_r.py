@@ -57,3 +57,45 @@ WRONG = [
         "clock.advance(60)",
     ),
 ]
+WRONG += [
+    (
+        "06_parallelism",
+        "06.predict",
+        "mean tokens per call",
+        "tokens_per_call = llm.input_tokens + llm.output_tokens",
+    ),
+    (
+        "06_parallelism",
+        "06.predict",
+        "the API's ceiling in calls per second",
+        "ceiling = min(llm.rpm, llm.tpm / tokens_per_call)",
+    ),
+    (
+        "06_parallelism",
+        "06.predict",
+        "seconds a worker holds its slot (1 worker)",
+        "w_slot = float(one['latency_s'].mean())",
+    ),
+    ("06_parallelism", "06.predict", "N* by Little's law", "n_star = ceiling / w_slot"),
+    (
+        "06_parallelism",
+        "06.sweep",
+        "one run per worker count 1..max_workers, each with that many workers",
+        "runs[3] = runs[2]",
+    ),
+    ("06_parallelism", "06.sweep", "429s per worker count", "rate_limited[max_workers] = 0"),
+    (
+        "06_parallelism",
+        "06.sweep",
+        "the knee (last worker count without a 429)",
+        "knee = min(n for n, c in rate_limited.items() if c > 0)",
+    ),
+    ("06_parallelism", "06.little", "L = λ × W for every run (within 1e-9)", "little_l[1] *= 1.01"),
+    (
+        "06_parallelism",
+        "06.little",
+        "L comes within l_tolerance of the worker count on every run",
+        "little_l = {n: r.summary.completed / r.summary.duration_s * r.summary.mean_latency_s"
+        " for n, r in runs.items()}",
+    ),
+]
