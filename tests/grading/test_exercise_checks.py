@@ -14,6 +14,7 @@ from perflab.grading.notebook import cell_tag
 from .wrong_answers_p import WRONG as WRONG_P
 from .wrong_answers_q import WRONG as WRONG_Q
 from .wrong_answers_r import WRONG as WRONG_R
+from .wrong_answers_s import WRONG as WRONG_S
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,6 +82,7 @@ WRONG = [
 WRONG += WRONG_P  # exercises 01, 02, 05 and 07
 WRONG += WRONG_Q  # exercises 09, 10, 12 and 14
 WRONG += WRONG_R  # exercises 04, 06 and 13
+WRONG += WRONG_S  # exercises 08, 11 and 15
 
 
 def _solution(name: str) -> Any:
