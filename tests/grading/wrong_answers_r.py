@@ -99,3 +99,96 @@ WRONG += [
         " for n, r in runs.items()}",
     ),
 ]
+WRONG += [
+    (
+        "13_adaptive_cache",
+        "13.rule",
+        "lowers the threshold by 5% when the hit rate is below 0.5",
+        "next_threshold = lambda t, h: t * 0.9 if h < 0.5 else min(t * 1.05, 1.0) if h > 0.9 else t",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.rule",
+        "leaves the threshold alone for hit rates from 0.5 to 0.9",
+        "next_threshold = lambda t, h: t * 0.95 if h <= 0.5 else min(t * 1.05, 1.0) if h > 0.9 else t",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.rule",
+        "raises the threshold by 5% above 0.9, never past 1.0",
+        "next_threshold = lambda t, h: t * 0.95 if h < 0.5 else t * 1.05 if h > 0.9 else t",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.drift",
+        "one lookup per request in each cache",
+        "dynamic_cache.lookup('one more')",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.drift",
+        "the threshold after each window (within 1e-9)",
+        "thresholds = thresholds[1:]",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.drift",
+        "hit rate at the fixed threshold",
+        "fixed_hit_rate = dynamic_hit_rate",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.drift",
+        "false hits at the fixed threshold",
+        "fixed_false_hits = dynamic_stats.false_hits",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.drift",
+        "hit rate under the rule",
+        "dynamic_hit_rate = fixed_hit_rate",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.drift",
+        "false hits / hits under the rule",
+        "dynamic_false_hit_rate = dynamic_stats.false_hits / dynamic_stats.lookups",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.ttl",
+        "every request was served, over mt_days simulated days",
+        "clock.advance(1.0)",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.ttl",
+        "stale entries after the months",
+        "stale_count = len(created)",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.ttl",
+        "your count agrees with the cache's stats().stale_entries before cleanup",
+        "stats_before = ttl_cache.stats()",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.ttl",
+        "stale share of the entries",
+        "stale_share = stale_count / len(months_stream)",
+    ),
+    ("13_adaptive_cache", "13.ttl", "entries cleanup() removed", "removed = ttl_cache.cleanup()"),
+    (
+        "13_adaptive_cache",
+        "13.ttl",
+        "entries left after cleanup()",
+        "entries_after = stats_before.entries",
+    ),
+    (
+        "13_adaptive_cache",
+        "13.ttl",
+        "nothing stale is left after cleanup()",
+        "ttl_cache.put('late', 'article', ttl_days=0.5); clock.advance(DAY_S)",
+    ),
+]
