@@ -95,8 +95,10 @@ WRONG += [
         "06_parallelism",
         "06.little",
         "L comes within l_tolerance of the worker count on every run",
-        "little_l = {n: r.summary.completed / r.summary.duration_s * r.summary.mean_latency_s"
-        " for n, r in runs.items()}",
+        (
+            "little_l = {n: r.summary.completed / r.summary.duration_s * r.summary.mean_latency_s"
+            " for n, r in runs.items()}"
+        ),
     ),
 ]
 WRONG += [
