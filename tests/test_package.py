@@ -42,3 +42,12 @@ def test_errors_show_as_perflab_names() -> None:
     """Errors print as `perflab.PoolTimeout`, not the private module path."""
     assert perflab.PoolTimeout.__module__ == "perflab"
     assert issubclass(perflab.ConfigError, ValueError)
+
+
+def test_all_lists_every_lazy_name_and_error() -> None:
+    """Nothing importable from the package is missing from `__all__`."""
+    import perflab.errors
+
+    lazy = set(perflab._LAZY)
+    errors = set(perflab.errors.__all__)
+    assert lazy | errors | {"__version__"} == set(perflab.__all__)

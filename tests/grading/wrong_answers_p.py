@@ -115,8 +115,10 @@ WRONG = [
         "07_batching",
         "07.run",
         "the batch-size trace follows the guide's rule",
-        "api = FakeEmbeddingsAPI(seed); records = run_virtual(run_adaptive_batches("
-        "items, api.embed, AdaptiveBatcher(step=10), clock=LoopClock()))",
+        (
+            "api = FakeEmbeddingsAPI(seed); records = run_virtual(run_adaptive_batches("
+            "items, api.embed, AdaptiveBatcher(step=10), clock=LoopClock()))"
+        ),
     ),
     ("07_batching", "07.run", "calls made", "n_calls = len([r for r in records if r.ok])"),
     (
