@@ -78,6 +78,7 @@ def per_call(fn: Callable[[], object], n: int, repeat: int) -> float:
 
 def per_call_async(body: Callable[[int], Awaitable[None]], n: int, repeat: int) -> float:
     """Best-of-``repeat`` seconds per iteration of an async loop ``body(n)``."""
+
     async def run() -> float:
         best = float("inf")
         for _ in range(repeat):
@@ -140,10 +141,21 @@ def bench_breaker(n: int, repeat: int) -> None:
         return time.perf_counter() - t0
 
     note = "4 threads x 5 calls of 20 ms"
-    add("circuit breaker", "perflab CircuitBreaker.call", "concurrent wall time", wall(ours.call), note)
+    add(
+        "circuit breaker",
+        "perflab CircuitBreaker.call",
+        "concurrent wall time",
+        wall(ours.call),
+        note,
+    )
     if have("pybreaker"):
-        add("circuit breaker", "pybreaker CircuitBreaker.call", "concurrent wall time",
-            wall(theirs.call), note)
+        add(
+            "circuit breaker",
+            "pybreaker CircuitBreaker.call",
+            "concurrent wall time",
+            wall(theirs.call),
+            note,
+        )
 
 
 # ------------------------------------------------------------------------- retry
@@ -184,15 +196,23 @@ def bench_limits(n: int, repeat: int) -> None:
 
     base = per_call_async(empty, n, repeat)
     bucket = TokenBucket(rate=1e12, burst=1e12)
-    add("token bucket", "perflab TokenBucket.try_acquire", "per call (sync)",
-        per_call(bucket.try_acquire, n, repeat))
+    add(
+        "token bucket",
+        "perflab TokenBucket.try_acquire",
+        "per call (sync)",
+        per_call(bucket.try_acquire, n, repeat),
+    )
 
     async def ours_bucket(k: int) -> None:
         for _ in range(k):
             await bucket.acquire()
 
-    add("token bucket", "perflab await TokenBucket.acquire", "overhead per call",
-        per_call_async(ours_bucket, n, repeat) - base)
+    add(
+        "token bucket",
+        "perflab await TokenBucket.acquire",
+        "overhead per call",
+        per_call_async(ours_bucket, n, repeat) - base,
+    )
     if have("aiolimiter"):
         from aiolimiter import AsyncLimiter
 
@@ -202,8 +222,12 @@ def bench_limits(n: int, repeat: int) -> None:
                 async with limiter:
                     pass
 
-        add("token bucket", "aiolimiter async with AsyncLimiter", "overhead per call",
-            per_call_async(theirs_bucket, n, repeat) - base)
+        add(
+            "token bucket",
+            "aiolimiter async with AsyncLimiter",
+            "overhead per call",
+            per_call_async(theirs_bucket, n, repeat) - base,
+        )
     else:
         add("token bucket", "aiolimiter", "overhead per call", None)
 
@@ -219,10 +243,18 @@ def bench_limits(n: int, repeat: int) -> None:
             async with sem:
                 pass
 
-    add("concurrency limiter", "perflab async with ConcurrencyLimiter", "overhead per call",
-        per_call_async(ours_limit, n, repeat) - base)
-    add("concurrency limiter", "async with asyncio.Semaphore", "overhead per call",
-        per_call_async(semaphore, n, repeat) - base)
+    add(
+        "concurrency limiter",
+        "perflab async with ConcurrencyLimiter",
+        "overhead per call",
+        per_call_async(ours_limit, n, repeat) - base,
+    )
+    add(
+        "concurrency limiter",
+        "async with asyncio.Semaphore",
+        "overhead per call",
+        per_call_async(semaphore, n, repeat) - base,
+    )
 
 
 # ---------------------------------------------------------------------- recorder
@@ -251,22 +283,45 @@ def bench_recorder(samples: int, repeat: int) -> None:
         for v in as_list:
             record(v)
 
-    add("latency recorder", "perflab LatencyRecorder.record", "per record",
-        per_call(fill_ours, 1, repeat) / samples)
+    add(
+        "latency recorder",
+        "perflab LatencyRecorder.record",
+        "per record",
+        per_call(fill_ours, 1, repeat) / samples,
+    )
     t0 = time.perf_counter()
     rec.percentiles([50, 95, 99])
-    add("latency recorder", "perflab P50/P95/P99", f"first query at {label}", time.perf_counter() - t0,
-        "sorts once")
-    add("latency recorder", "perflab P50/P95/P99", "repeat query", per_call(
-        lambda: rec.percentiles([50, 95, 99]), 1000, repeat), "sorted data cached")
+    add(
+        "latency recorder",
+        "perflab P50/P95/P99",
+        f"first query at {label}",
+        time.perf_counter() - t0,
+        "sorts once",
+    )
+    add(
+        "latency recorder",
+        "perflab P50/P95/P99",
+        "repeat query",
+        per_call(lambda: rec.percentiles([50, 95, 99]), 1000, repeat),
+        "sorted data cached",
+    )
     rec.record(0.05)
     t0 = time.perf_counter()
     rec.percentiles([50, 95, 99])
-    add("latency recorder", "perflab P50/P95/P99", "after 1 more record", time.perf_counter() - t0,
-        "merges the new sample")
+    add(
+        "latency recorder",
+        "perflab P50/P95/P99",
+        "after 1 more record",
+        time.perf_counter() - t0,
+        "merges the new sample",
+    )
 
-    add("latency recorder", "numpy.percentile(array, [50,95,99])", f"query at {label}",
-        per_call(lambda: np.percentile(values, [50, 95, 99]), 1, repeat))
+    add(
+        "latency recorder",
+        "numpy.percentile(array, [50,95,99])",
+        f"query at {label}",
+        per_call(lambda: np.percentile(values, [50, 95, 99]), 1, repeat),
+    )
 
     if have("hdrh"):
         from hdrh.histogram import HdrHistogram
@@ -280,10 +335,19 @@ def bench_recorder(samples: int, repeat: int) -> None:
             for v in micros:
                 record(v)
 
-        add("latency recorder", "hdrhistogram record_value", "per record",
-            per_call(fill_hdr, 1, repeat) / samples, "3 significant digits")
-        add("latency recorder", "hdrhistogram P50/P95/P99", f"query at {label}", per_call(
-            lambda: [hist.get_value_at_percentile(q) for q in (50, 95, 99)], 10, repeat))
+        add(
+            "latency recorder",
+            "hdrhistogram record_value",
+            "per record",
+            per_call(fill_hdr, 1, repeat) / samples,
+            "3 significant digits",
+        )
+        add(
+            "latency recorder",
+            "hdrhistogram P50/P95/P99",
+            f"query at {label}",
+            per_call(lambda: [hist.get_value_at_percentile(q) for q in (50, 95, 99)], 10, repeat),
+        )
     else:
         add("latency recorder", "hdrhistogram", "per record", None)
 
@@ -313,10 +377,18 @@ def bench_pool(n: int, repeat: int) -> None:
             conn = await q.get()
             q.put_nowait(conn)
 
-    add("connection pool", "perflab ConnectionPool borrow+return", "per borrow",
-        per_call_async(ours, n, repeat))
-    add("connection pool", "asyncio.Queue get+put (floor)", "per borrow",
-        per_call_async(queue, n, repeat))
+    add(
+        "connection pool",
+        "perflab ConnectionPool borrow+return",
+        "per borrow",
+        per_call_async(ours, n, repeat),
+    )
+    add(
+        "connection pool",
+        "asyncio.Queue get+put (floor)",
+        "per borrow",
+        per_call_async(queue, n, repeat),
+    )
 
 
 # ------------------------------------------------------------------ vector store
@@ -340,10 +412,13 @@ def fill_store(store: Any, namespace: str, matrix: np.ndarray) -> None:
 
     step = 10_000
     for start in range(0, len(matrix), step):
-        store.add_many(namespace, [
-            NewEntry(f"query {i}", matrix[i], f"answer {i}", None, 0.0, float("inf"))
-            for i in range(start, min(start + step, len(matrix)))
-        ])
+        store.add_many(
+            namespace,
+            [
+                NewEntry(f"query {i}", matrix[i], f"answer {i}", None, 0.0, float("inf"))
+                for i in range(start, min(start + step, len(matrix)))
+            ],
+        )
 
 
 def bench_store(sizes: Sequence[int], queries: int) -> None:
@@ -362,11 +437,21 @@ def bench_store_size(rng: np.random.Generator, size: int, queries: int) -> None:
     qs = list(near(rng, matrix[rng.integers(0, size, queries)]))
     label = f"{size:.0e}".replace("+0", "")
     s = each(lambda q: store.search("bench", q, 1), qs).summary()
-    add("vector store top-1", f"perflab MemoryStore.search, {label}", "P50 per search",
-        s.p50_s, f"P95 {format_duration(s.p95_s)}")
+    add(
+        "vector store top-1",
+        f"perflab MemoryStore.search, {label}",
+        "P50 per search",
+        s.p50_s,
+        f"P95 {format_duration(s.p95_s)}",
+    )
     s = each(lambda q: int(np.argmax(matrix @ q)), qs).summary()
-    add("vector store top-1", f"numpy argmax(M @ q), {label}", "P50 per search", s.p50_s,
-        f"P95 {format_duration(s.p95_s)} (floor)")
+    add(
+        "vector store top-1",
+        f"numpy argmax(M @ q), {label}",
+        "P50 per search",
+        s.p50_s,
+        f"P95 {format_duration(s.p95_s)} (floor)",
+    )
 
 
 # ------------------------------------------------------- approximate index (IVF)
@@ -401,7 +486,10 @@ def ivf_datasets(
 
     embedder = HashingEmbedder(dim=DIM)
     texts = generated_texts(rng, size + queries)
-    fresh_texts = [texts.pop(int(i)) for i in sorted(rng.choice(len(texts), queries, replace=False), reverse=True)]
+    fresh_texts = [
+        texts.pop(int(i))
+        for i in sorted(rng.choice(len(texts), queries, replace=False), reverse=True)
+    ]
 
     def drop_word(text: str) -> str:
         words = text.split()
@@ -412,8 +500,11 @@ def ivf_datasets(
     uniform = unit_rows(rng, size)
     return {
         "text": (embedder.embed(texts), embedder.embed(near_texts), embedder.embed(fresh_texts)),
-        "uniform": (uniform, near(rng, uniform[rng.integers(0, size, queries)]),
-                    unit_rows(rng, queries)),
+        "uniform": (
+            uniform,
+            near(rng, uniform[rng.integers(0, size, queries)]),
+            unit_rows(rng, queries),
+        ),
     }
 
 
@@ -437,8 +528,13 @@ def bench_ivf(sizes: Sequence[int], queries: int) -> None:
             fill_store(exact, "bench", matrix)
             s = each(lambda q, st=exact: st.search("bench", q, 1), list(near_qs)).summary()
             exact.close()
-            add(piece, f"MemoryStore exact, {label} {name}", "P50 per search", s.p50_s,
-                f"P95 {format_duration(s.p95_s)}, recall@1 1 (by definition)")
+            add(
+                piece,
+                f"MemoryStore exact, {label} {name}",
+                "P50 per search",
+                s.p50_s,
+                f"P95 {format_duration(s.p95_s)}, recall@1 1 (by definition)",
+            )
             ivf = MemoryStore(index="ivf", ivf_min_entries=1_000)
             t0 = time.perf_counter()
             fill_store(ivf, "bench", matrix)
@@ -450,9 +546,16 @@ def bench_ivf(sizes: Sequence[int], queries: int) -> None:
                 r_near = recall_at_1(ivf, matrix, near_qs)
                 r_fresh = recall_at_1(ivf, matrix, fresh_qs)
                 IVF_RECALL[(name, size, nprobe)] = (r_near, r_fresh)
-                add(piece, f"MemoryStore ivf nprobe={nprobe}, {label} {name}", "P50 per search", s.p50_s,
-                    f"P95 {format_duration(s.p95_s)}, recall@1 near {r_near:.3f} fresh {r_fresh:.3f}")
-            print(f"    ({stats.lists} lists, {stats.trainings} trainings, fill+train {built:.1f} s)")
+                add(
+                    piece,
+                    f"MemoryStore ivf nprobe={nprobe}, {label} {name}",
+                    "P50 per search",
+                    s.p50_s,
+                    f"P95 {format_duration(s.p95_s)}, recall@1 near {r_near:.3f} fresh {r_fresh:.3f}",
+                )
+            print(
+                f"    ({stats.lists} lists, {stats.trainings} trainings, fill+train {built:.1f} s)"
+            )
             ivf.close()
 
 
@@ -520,8 +623,13 @@ def bench_cache(size: int, queries: int, tmp: Path) -> None:
         fill_store(store, cache.namespace, matrix)
         for kind, vecs in (("hit", hits), ("miss", misses)):
             s = each(lambda v: cache.lookup("q", vector=v), vecs).summary()
-            add("semantic cache lookup", f"perflab SemanticCache+{name}, {label}", f"{kind} P50",
-                s.p50_s, f"P95 {format_duration(s.p95_s)}")
+            add(
+                "semantic cache lookup",
+                f"perflab SemanticCache+{name}, {label}",
+                f"{kind} P50",
+                s.p50_s,
+                f"P95 {format_duration(s.p95_s)}",
+            )
         assert cache.stats().hits == len(hits), "every near-duplicate should hit"
         store.close()
 
@@ -543,11 +651,14 @@ def bench_cache(size: int, queries: int, tmp: Path) -> None:
     for kind, vecs in (("hit", hits), ("miss", misses)):
         vectors.update((f"{kind} {i}", v) for i, v in enumerate(vecs))
     # A file, as GPTCache is deployed, and in memory, to show its cost without disk syncs.
-    for name, url in (("sqlite", f"sqlite:///{tmp / 'gptcache.db'}"),
-                      ("in-memory sqlite", "sqlite:///:memory:")):
+    for name, url in (
+        ("sqlite", f"sqlite:///{tmp / 'gptcache.db'}"),
+        ("in-memory sqlite", "sqlite:///:memory:"),
+    ):
         cache = Cache()
-        manager = get_data_manager(CacheBase("sqlite", sql_url=url), numpy_vector_base(DIM),
-                                   max_size=10 * size)
+        manager = get_data_manager(
+            CacheBase("sqlite", sql_url=url), numpy_vector_base(DIM), max_size=10 * size
+        )
         # GPTCache's threshold is on its distance score: cosine >= 0.8 is threshold 0.9.
         cache.init(
             pre_embedding_func=get_prompt,
@@ -556,14 +667,25 @@ def bench_cache(size: int, queries: int, tmp: Path) -> None:
             similarity_evaluation=SearchDistanceEvaluation(),
             config=Config(similarity_threshold=0.9),
         )
-        manager.import_data(questions, [f"answer {i}" for i in range(size)],
-                            [matrix[i] for i in range(size)], [None] * size)
+        manager.import_data(
+            questions,
+            [f"answer {i}" for i in range(size)],
+            [matrix[i] for i in range(size)],
+            [None] * size,
+        )
         for kind, count in (("hit", len(hits)), ("miss", len(misses))):
             results: list[object] = []
             prompts = [f"{kind} {i}" for i in range(count)]
-            s = each(lambda p, c=cache, out=results: out.append(get(p, cache_obj=c)), prompts).summary()
-            add("semantic cache lookup", f"GPTCache get ({name} + numpy), {label}", f"{kind} P50",
-                s.p50_s, f"P95 {format_duration(s.p95_s)}")
+            s = each(
+                lambda p, c=cache, out=results: out.append(get(p, cache_obj=c)), prompts
+            ).summary()
+            add(
+                "semantic cache lookup",
+                f"GPTCache get ({name} + numpy), {label}",
+                f"{kind} P50",
+                s.p50_s,
+                f"P95 {format_duration(s.p95_s)}",
+            )
             served = sum(r is not None for r in results)
             assert served == (count if kind == "hit" else 0), f"GPTCache served {served} {kind}s"
         manager.close()
@@ -584,33 +706,51 @@ def check_aims() -> None:
             print(f"  [   ?  ] {text}: not measured")
             return
         verdict = "met" if ours * factor <= other else "MISSED"
-        print(f"  [{verdict:^6}] {text}: {format_duration(ours)} vs {format_duration(other)}"
-              f" ({other / ours:.1f}x)")
+        print(
+            f"  [{verdict:^6}] {text}: {format_duration(ours)} vs {format_duration(other)}"
+            f" ({other / ours:.1f}x)"
+        )
 
     print("\naims (this run)")
     judge("breaker overhead < 1 us", get("perflab CircuitBreaker.call", "overhead per call"), 1e-6)
-    judge("breaker faster than pybreaker", get("perflab CircuitBreaker.call", "overhead per call"),
-          get("pybreaker CircuitBreaker.call", "overhead per call"))
+    judge(
+        "breaker faster than pybreaker",
+        get("perflab CircuitBreaker.call", "overhead per call"),
+        get("pybreaker CircuitBreaker.call", "overhead per call"),
+    )
     judge("retry overhead < 2 us", get("perflab Retry.call", "overhead per call"), 2e-6)
     judge("recorder < 0.2 us per record", get("perflab LatencyRecorder.record", "per record"), 2e-7)
-    judge("recorder faster than hdrhistogram",
-          get("perflab LatencyRecorder.record", "per record"),
-          get("hdrhistogram record_value", "per record"))
-    judge("token bucket faster than aiolimiter",
-          get("perflab await TokenBucket.acquire", "overhead per call"),
-          get("aiolimiter async with AsyncLimiter", "overhead per call"))
-    judge("store top-1 P50 < 1 ms at 1e5",
-          get("perflab MemoryStore.search, 1e5", "P50 per search"), 1e-3)
+    judge(
+        "recorder faster than hdrhistogram",
+        get("perflab LatencyRecorder.record", "per record"),
+        get("hdrhistogram record_value", "per record"),
+    )
+    judge(
+        "token bucket faster than aiolimiter",
+        get("perflab await TokenBucket.acquire", "overhead per call"),
+        get("aiolimiter async with AsyncLimiter", "overhead per call"),
+    )
+    judge(
+        "store top-1 P50 < 1 ms at 1e5",
+        get("perflab MemoryStore.search, 1e5", "P50 per search"),
+        1e-3,
+    )
     for name in ("text", "uniform"):
         near_r, fresh_r = IVF_RECALL.get((name, 100_000, 8), (float("nan"), float("nan")))
-        judge(f"store top-1 P50 < 1 ms at 1e5, ivf nprobe=8 ({name}: recall@1 near"
-              f" {near_r:.3f}, fresh {fresh_r:.3f})",
-              get(f"MemoryStore ivf nprobe=8, 1e5 {name}", "P50 per search"), 1e-3)
+        judge(
+            f"store top-1 P50 < 1 ms at 1e5, ivf nprobe=8 ({name}: recall@1 near"
+            f" {near_r:.3f}, fresh {fresh_r:.3f})",
+            get(f"MemoryStore ivf nprobe=8, 1e5 {name}", "P50 per search"),
+            1e-3,
+        )
     for kind in ("hit", "miss"):
         for where in ("sqlite", "in-memory sqlite"):
-            judge(f"cache {kind} >= 10x faster than GPTCache ({where})",
-                  get("perflab SemanticCache+MemoryStore, 1e4", f"{kind} P50"),
-                  get(f"GPTCache get ({where} + numpy), 1e4", f"{kind} P50"), factor=10.0)
+            judge(
+                f"cache {kind} >= 10x faster than GPTCache ({where})",
+                get("perflab SemanticCache+MemoryStore, 1e4", f"{kind} P50"),
+                get(f"GPTCache get ({where} + numpy), 1e4", f"{kind} P50"),
+                factor=10.0,
+            )
 
 
 def print_markdown() -> None:
@@ -633,8 +773,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     queries = 50 if quick else 300
     t0 = time.perf_counter()
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
-    print(f"perflab engine benchmark ({'quick' if quick else 'full'}), python {sys.version.split()[0]}, "
-          f"numpy {np.__version__}, {os.cpu_count()} cpus, load average {load}")
+    print(
+        f"perflab engine benchmark ({'quick' if quick else 'full'}), python {sys.version.split()[0]}, "
+        f"numpy {np.__version__}, {os.cpu_count()} cpus, load average {load}"
+    )
     if not args.only_ivf:
         bench_breaker(n, repeat)
         bench_retry(n // 4, repeat)

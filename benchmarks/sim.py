@@ -96,12 +96,16 @@ def main() -> None:
     rows.append(("  mean wait: SimPy (one run)", f"{simpy_mean:.4f} s", ""))
 
     width = max(len(r[0]) for r in rows)
-    print(f"perflab.sim benchmark: Python {platform.python_version()}, {platform.machine()}, "
-          f"median of {repeats} after a warm-up")
+    print(
+        f"perflab.sim benchmark: Python {platform.python_version()}, {platform.machine()}, "
+        f"median of {repeats} after a warm-up"
+    )
     for name, value, note in rows:
         print(f"{name:<{width}}  {value:>12}  {note}")
-    print("One run of either M/M/c wanders from Erlang C by chance; tests/sim/test_queueing.py "
-          "checks the formula against replications.")
+    print(
+        "One run of either M/M/c wanders from Erlang C by chance; tests/sim/test_queueing.py "
+        "checks the formula against replications."
+    )
 
 
 if __name__ == "__main__":

@@ -136,15 +136,34 @@ def default_rules(
         max_memory_percent: alert when system memory use (0-100) exceeds this.
     """
     return (
-        AlertRule("low_hit_rate", "hit_rate", "<", min_hit_rate,
-                  "cache hit rate {value:.1%} is below {threshold:.0%}: investigation needed"),
-        AlertRule("slow_p95", "p95_s", ">", max_p95_s,
-                  "P95 response time {value:.2f} s is above {threshold:g} s: "
-                  "performance degradation"),
-        AlertRule("high_error_rate", "error_rate", ">", max_error_rate,
-                  "error rate {value:.1%} is above {threshold:.0%}: system unhealthy"),
-        AlertRule("memory_pressure", "memory_percent", ">", max_memory_percent,
-                  "memory use {value:.0f}% is above {threshold:g}%: resource pressure"),
+        AlertRule(
+            "low_hit_rate",
+            "hit_rate",
+            "<",
+            min_hit_rate,
+            "cache hit rate {value:.1%} is below {threshold:.0%}: investigation needed",
+        ),
+        AlertRule(
+            "slow_p95",
+            "p95_s",
+            ">",
+            max_p95_s,
+            "P95 response time {value:.2f} s is above {threshold:g} s: performance degradation",
+        ),
+        AlertRule(
+            "high_error_rate",
+            "error_rate",
+            ">",
+            max_error_rate,
+            "error rate {value:.1%} is above {threshold:.0%}: system unhealthy",
+        ),
+        AlertRule(
+            "memory_pressure",
+            "memory_percent",
+            ">",
+            max_memory_percent,
+            "memory use {value:.0f}% is above {threshold:g}%: resource pressure",
+        ),
     )
 
 
@@ -256,10 +275,14 @@ class AlertTracker:
         """Evaluate ``snapshot``; return (and keep in ``history``) the new events."""
         now = self._clock.now()
         current = {a.name: a for a in evaluate(snapshot, self.rules, missing=self._missing)}
-        events = [AlertEvent(EventKind.FIRED, a, now) for n, a in current.items()
-                  if n not in self._active]
-        events += [AlertEvent(EventKind.RESOLVED, a, now) for n, a in self._active.items()
-                   if n not in current]
+        events = [
+            AlertEvent(EventKind.FIRED, a, now) for n, a in current.items() if n not in self._active
+        ]
+        events += [
+            AlertEvent(EventKind.RESOLVED, a, now)
+            for n, a in self._active.items()
+            if n not in current
+        ]
         self._active = current
         self.history.extend(events)
         return events

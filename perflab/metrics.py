@@ -33,7 +33,15 @@ if TYPE_CHECKING:
     import pandas as pd
     from typing_extensions import Self
 
-__all__ = ["Counters", "LatencyRecorder", "LatencySummary", "Metrics", "Spans", "Timer", "format_duration"]
+__all__ = [
+    "Counters",
+    "LatencyRecorder",
+    "LatencySummary",
+    "Metrics",
+    "Spans",
+    "Timer",
+    "format_duration",
+]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -271,7 +279,9 @@ class LatencyRecorder:
             return "<LatencyRecorder [empty]>"
         s = self.summary()
         f = format_duration
-        return f"<LatencyRecorder [n={s.count}, p50={f(s.p50_s)}, p95={f(s.p95_s)}, p99={f(s.p99_s)}]>"
+        return (
+            f"<LatencyRecorder [n={s.count}, p50={f(s.p50_s)}, p95={f(s.p95_s)}, p99={f(s.p99_s)}]>"
+        )
 
 
 class Spans:

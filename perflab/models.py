@@ -258,8 +258,11 @@ def littles_law(
     Raises:
         ValueError: not exactly two of the three given, or a value out of range.
     """
-    given = [name for name, v in (("items", items), ("arrival_rate", arrival_rate),
-                                  ("time_s", time_s)) if v is not None]
+    given = [
+        name
+        for name, v in (("items", items), ("arrival_rate", arrival_rate), ("time_s", time_s))
+        if v is not None
+    ]
     if len(given) != 2:
         raise ValueError(
             f"give exactly two of items, arrival_rate, time_s (got {', '.join(given) or 'none'})"

@@ -275,7 +275,9 @@ class ResourceMonitor:
         import pandas as pd
 
         columns = ["t", "cpu_percent", "rss_bytes", "memory_percent"]
-        frame = pd.DataFrame([[getattr(x, c) for c in columns] for x in self.samples], columns=columns)
+        frame = pd.DataFrame(
+            [[getattr(x, c) for c in columns] for x in self.samples], columns=columns
+        )
         frame["rss_mb"] = frame["rss_bytes"] / 2**20
         return frame
 

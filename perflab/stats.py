@@ -232,9 +232,7 @@ def diff_ci(a: Iterable[float], b: Iterable[float], confidence: float = 0.99) ->
     return MeanCI(diff, diff - half, diff + half, half, na + nb, confidence, se)
 
 
-def replicate(
-    fn: Callable[[int], float], seeds: Iterable[int], confidence: float = 0.99
-) -> MeanCI:
+def replicate(fn: Callable[[int], float], seeds: Iterable[int], confidence: float = 0.99) -> MeanCI:
     """Run ``fn(seed)`` once per seed and return the mean's confidence interval.
 
     >>> import random

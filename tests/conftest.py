@@ -18,7 +18,9 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Keep every test away from the user's real perflab data folder and profile.
 
     API keys are left alone on purpose: tests that talk to the real services run

@@ -29,10 +29,25 @@ def test_healthy_snapshot_fires_nothing() -> None:
 @pytest.mark.parametrize(
     ("metric", "value", "rule", "text"),
     [
-        ("hit_rate", 0.42, "low_hit_rate", "cache hit rate 42.0% is below 50%: investigation needed"),
-        ("p95_s", 6.5, "slow_p95", "P95 response time 6.50 s is above 5 s: performance degradation"),
+        (
+            "hit_rate",
+            0.42,
+            "low_hit_rate",
+            "cache hit rate 42.0% is below 50%: investigation needed",
+        ),
+        (
+            "p95_s",
+            6.5,
+            "slow_p95",
+            "P95 response time 6.50 s is above 5 s: performance degradation",
+        ),
         ("error_rate", 0.08, "high_error_rate", "error rate 8.0% is above 5%: system unhealthy"),
-        ("memory_percent", 91.0, "memory_pressure", "memory use 91% is above 80%: resource pressure"),
+        (
+            "memory_percent",
+            91.0,
+            "memory_pressure",
+            "memory use 91% is above 80%: resource pressure",
+        ),
     ],
 )
 def test_each_guide_threshold_fires_with_its_value(
@@ -45,8 +60,10 @@ def test_each_guide_threshold_fires_with_its_value(
     assert str(alert) == f"[{rule}] {text}"
 
 
-@pytest.mark.parametrize(("metric", "value"), [("hit_rate", 0.5), ("p95_s", 5.0),
-                                               ("error_rate", 0.05), ("memory_percent", 80.0)])
+@pytest.mark.parametrize(
+    ("metric", "value"),
+    [("hit_rate", 0.5), ("p95_s", 5.0), ("error_rate", 0.05), ("memory_percent", 80.0)],
+)
 def test_values_at_the_threshold_do_not_fire(metric: str, value: float) -> None:
     """The guide's rules are strict: exactly at the threshold is still fine."""
     assert evaluate({**HEALTHY, metric: value}) == []
@@ -87,9 +104,17 @@ def test_missing_can_raise_or_be_skipped() -> None:
         evaluate({}, missing="maybe")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("op", "value", "fires"), [("<", 1.0, False), ("<=", 1.0, True),
-                                                    (">", 1.0, False), (">=", 1.0, True),
-                                                    (">", 1.5, True), ("<", 0.5, True)])
+@pytest.mark.parametrize(
+    ("op", "value", "fires"),
+    [
+        ("<", 1.0, False),
+        ("<=", 1.0, True),
+        (">", 1.0, False),
+        (">=", 1.0, True),
+        (">", 1.5, True),
+        ("<", 0.5, True),
+    ],
+)
 def test_custom_rule_operators(op: str, value: float, fires: bool) -> None:
     """Each operator compares the value with the threshold as written."""
     rule = AlertRule("r", "x", op, 1.0)  # type: ignore[arg-type]
@@ -103,8 +128,9 @@ def test_default_message_template() -> None:
     assert alert.message == "queue = 12 (limit 10)"
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"op": "!="}, "op must be"),
-                                                 ({"threshold": math.nan}, "NaN")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"op": "!="}, "op must be"), ({"threshold": math.nan}, "NaN")]
+)
 def test_bad_rules_are_refused(kwargs: dict[str, object], message: str) -> None:
     """An unknown operator or a NaN threshold raises ValueError."""
     args: dict[str, object] = {"name": "r", "metric": "x", "op": ">", "threshold": 1.0, **kwargs}
@@ -117,11 +143,20 @@ def test_alerts_fire_exactly_when_a_threshold_is_crossed(
     hit: float, p95: float, err: float, mem: float
 ) -> None:
     """The fired set matches a direct reading of the guide's four thresholds."""
-    fired = {a.name for a in evaluate({"hit_rate": hit, "p95_s": p95, "error_rate": err,
-                                       "memory_percent": mem})}
-    expected = {name for name, bad in [("low_hit_rate", hit < 0.5), ("slow_p95", p95 > 5),
-                                       ("high_error_rate", err > 0.05),
-                                       ("memory_pressure", mem > 80)] if bad}
+    fired = {
+        a.name
+        for a in evaluate({"hit_rate": hit, "p95_s": p95, "error_rate": err, "memory_percent": mem})
+    }
+    expected = {
+        name
+        for name, bad in [
+            ("low_hit_rate", hit < 0.5),
+            ("slow_p95", p95 > 5),
+            ("high_error_rate", err > 0.05),
+            ("memory_pressure", mem > 80),
+        ]
+        if bad
+    }
     assert fired == expected
 
 

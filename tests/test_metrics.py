@@ -28,7 +28,9 @@ def test_percentiles_match_numpy(values: list[float], qs: list[float]) -> None:
     """Any percentile equals numpy.percentile on the same samples."""
     rec = LatencyRecorder()
     rec.record_many(values)
-    np.testing.assert_allclose(rec.percentiles(qs), np.percentile(values, qs), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        rec.percentiles(qs), np.percentile(values, qs), rtol=1e-12, atol=1e-12
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -64,8 +66,12 @@ def test_summary_of_known_values() -> None:
     assert s.p99_s == pytest.approx(0.09901)
     assert s.max_s == pytest.approx(0.1)
     assert s.as_dict() == {
-        "count": 100, "mean_s": s.mean_s, "p50_s": s.p50_s, "p95_s": s.p95_s,
-        "p99_s": s.p99_s, "max_s": s.max_s,
+        "count": 100,
+        "mean_s": s.mean_s,
+        "p50_s": s.p50_s,
+        "p95_s": s.p95_s,
+        "p99_s": s.p99_s,
+        "max_s": s.max_s,
     }
 
 
@@ -121,7 +127,9 @@ def test_large_batch_after_small_history() -> None:
     rec.record_many([5.0, 1.0])
     rec.summary()
     rec.record_many(list(np.linspace(0, 10, 101)))
-    assert rec.percentile(50) == pytest.approx(float(np.percentile([5.0, 1.0, *np.linspace(0, 10, 101)], 50)))
+    assert rec.percentile(50) == pytest.approx(
+        float(np.percentile([5.0, 1.0, *np.linspace(0, 10, 101)], 50))
+    )
 
 
 def test_timer_records_on_the_fake_clock(clock: FakeClock) -> None:
@@ -152,7 +160,8 @@ def test_repr_shows_the_live_percentiles() -> None:
 
 
 @pytest.mark.parametrize(
-    ("seconds", "text"), [(0.00085, "850us"), (0.0123, "12.3ms"), (1.25, "1.25s"), (math.nan, "nan")]
+    ("seconds", "text"),
+    [(0.00085, "850us"), (0.0123, "12.3ms"), (1.25, "1.25s"), (math.nan, "nan")],
 )
 def test_format_duration(seconds: float, text: str) -> None:
     """Durations print in the unit that keeps them short."""

@@ -41,8 +41,14 @@ def test_stats_summarise_the_readings(clock: FakeClock) -> None:
         mon.sample_once()
         clock.advance(2.0)
     assert mon.stats() == MonitorStats(
-        samples=3, duration_s=4.0, cpu_mean_percent=20.0, cpu_max_percent=30.0,
-        rss_start_bytes=100, rss_max_bytes=300, rss_growth_bytes=150, memory_max_percent=70.0,
+        samples=3,
+        duration_s=4.0,
+        cpu_mean_percent=20.0,
+        cpu_max_percent=30.0,
+        rss_start_bytes=100,
+        rss_max_bytes=300,
+        rss_growth_bytes=150,
+        memory_max_percent=70.0,
     )
 
 
@@ -111,8 +117,9 @@ def test_a_failing_sampler_stops_the_thread_and_is_kept() -> None:
     assert len(mon.samples) == 1
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [({"interval": 0}, "interval"),
-                                                 ({"max_samples": 0}, "max_samples")])
+@pytest.mark.parametrize(
+    ("kwargs", "message"), [({"interval": 0}, "interval"), ({"max_samples": 0}, "max_samples")]
+)
 def test_bad_arguments_are_refused(kwargs: dict[str, float], message: str) -> None:
     """A non-positive interval or max_samples raises ValueError naming it."""
     with pytest.raises(ValueError, match=message):

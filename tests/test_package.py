@@ -10,7 +10,16 @@ import pytest
 
 import perflab
 
-HEAVY = ("pandas", "matplotlib", "psycopg", "psycopg_pool", "openai", "supabase", "papermill", "pydantic")
+HEAVY = (
+    "pandas",
+    "matplotlib",
+    "psycopg",
+    "psycopg_pool",
+    "openai",
+    "supabase",
+    "papermill",
+    "pydantic",
+)
 
 
 def test_import_is_light() -> None:

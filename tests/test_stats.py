@@ -99,8 +99,13 @@ def test_mean_ci_of_constant_samples_has_zero_width() -> None:
 
 @pytest.mark.parametrize(
     ("samples", "confidence", "message"),
-    [([1.0], 0.99, "at least 2"), ([], 0.99, "at least 2"), ([1.0, float("nan")], 0.99, "NaN"),
-     ([1.0, 2.0], 1.0, "confidence"), ([1.0, 2.0], 0.0, "confidence")],
+    [
+        ([1.0], 0.99, "at least 2"),
+        ([], 0.99, "at least 2"),
+        ([1.0, float("nan")], 0.99, "NaN"),
+        ([1.0, 2.0], 1.0, "confidence"),
+        ([1.0, 2.0], 0.0, "confidence"),
+    ],
 )
 def test_mean_ci_refuses_bad_input(samples: list[float], confidence: float, message: str) -> None:
     """Too few samples, NaN, or a confidence outside (0, 1) raise ValueError."""
@@ -111,7 +116,9 @@ def test_mean_ci_refuses_bad_input(samples: list[float], confidence: float, mess
 def test_mean_ci_covers_the_true_mean_about_as_often_as_promised() -> None:
     """Over 2000 normal samples of size 8, the 95% interval covers the mean 93-97% of the time."""
     rng = np.random.default_rng(1)
-    covered = sum(mean_ci(rng.normal(5.0, 2.0, 8).tolist(), 0.95).contains(5.0) for _ in range(2000))
+    covered = sum(
+        mean_ci(rng.normal(5.0, 2.0, 8).tolist(), 0.95).contains(5.0) for _ in range(2000)
+    )
     assert 0.93 <= covered / 2000 <= 0.97
 
 

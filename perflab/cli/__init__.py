@@ -27,6 +27,7 @@ __all__ = ["VERB_MODULES", "build_parser", "fail", "load_cli_settings", "main"]
 #: (``lab`` adds both ``lab`` and ``reset``).
 VERB_MODULES = ("lab", "cache", "config", "doctor", "sim", "check", "db")
 
+
 def build_parser() -> argparse.ArgumentParser:
     """The full ``perflab`` parser, with every verb registered."""
     from perflab import __version__

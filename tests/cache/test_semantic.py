@@ -340,7 +340,10 @@ def test_open_cache_from_real_settings_profile(tmp_path: Path) -> None:
     from perflab.config import load_settings
 
     settings = load_settings(
-        "budget", env_file=None, perflab_embedder="hashing", perflab_cache_path=tmp_path / "c.sqlite3"
+        "budget",
+        env_file=None,
+        perflab_embedder="hashing",
+        perflab_cache_path=tmp_path / "c.sqlite3",
     )
     with open_cache(settings, clock=FakeClock()) as cache:
         assert (cache.threshold, cache.ttl_days) == (0.7, 30.0)
