@@ -396,6 +396,7 @@ def sim_view(
     threshold: float | None = None,
     pool_max: int | None = None,
     clients: int = 20,
+    semantic_cache: bool = True,
 ) -> SimView:
     """Run the simulated pipeline (virtual clock) with a profile and a few overrides.
 
@@ -410,6 +411,8 @@ def sim_view(
         threshold: ``CACHE_SIMILARITY_THRESHOLD`` in (0, 1].
         pool_max: ``CONNECTION_POOL_MAX`` (>= 1).
         clients: clients of the closed-loop workload (>= 1).
+        semantic_cache: ``False`` switches the semantic cache off (every article calls
+            the search API and the LLM: a cold cache, the worst case).
 
     Returns:
         A ``SimView``.
@@ -418,7 +421,7 @@ def sim_view(
         ValueError: an override out of range.
         SimulationError: an unknown profile or impossible workload (from ``perflab.sim``).
     """
-    from perflab.sim import Workload, scenario_settings, simulate
+    from perflab.sim import Switches, Workload, scenario_settings, simulate
 
     settings = scenario_settings(profile)
     workers = settings.parallel_workers if parallel_workers is None else parallel_workers
@@ -444,6 +447,7 @@ def sim_view(
         settings=settings,
         seed=seed,
         workload=Workload(requests=requests, workers=clients),
+        switches=Switches(semantic_cache=semantic_cache),
         progress=False,
     )
     s = result.summary
@@ -455,6 +459,7 @@ def sim_view(
         "PARALLEL_WORKERS": workers,
         "CACHE_SIMILARITY_THRESHOLD": float(thr),
         "CONNECTION_POOL": f"{pmin}-{pmax}",
+        "semantic_cache": "on" if semantic_cache else "off",
     }
     return SimView(
         params=params,
@@ -478,8 +483,10 @@ def _sim_figure(view: SimView) -> Figure:
     )
 
 
-def sim_explorer(profile: str = "baseline", requests: int = 300, seed: int = 0) -> Any:
-    """Controls for workers, threshold and pool size, and a Run button for the simulator.
+def sim_explorer(
+    profile: str = "baseline", requests: int = 300, seed: int = 0, *, semantic_cache: bool = True
+) -> Any:
+    """Controls for workers, threshold, pool size and clients, and a Run button for the simulator.
 
     Each run is a ``perflab.sim.simulate`` on the virtual clock (well under a second
     for a few hundred articles), so the same controls always give the same numbers.
@@ -490,6 +497,7 @@ def sim_explorer(profile: str = "baseline", requests: int = 300, seed: int = 0) 
         profile: the starting profile.
         requests: articles per run.
         seed: the seed of every run.
+        semantic_cache: the cache checkbox's starting value (off: a cold cache).
 
     Returns:
         An ``ipywidgets.VBox``: controls, Run button, summary table and latency histogram.
@@ -511,6 +519,7 @@ def sim_explorer(profile: str = "baseline", requests: int = 300, seed: int = 0) 
     )
     pool_max = widgets.IntSlider(min=1, max=50, description="pool max", style=style)
     clients = widgets.IntSlider(value=20, min=1, max=50, description="clients", style=style)
+    cache = widgets.Checkbox(value=semantic_cache, description="semantic cache", style=style)
     run = widgets.Button(description="Run", button_style="primary", icon="play")
     status = widgets.HTML()
     text = widgets.HTML()
@@ -537,6 +546,7 @@ def sim_explorer(profile: str = "baseline", requests: int = 300, seed: int = 0) 
                 threshold=threshold.value,
                 pool_max=pool_max.value,
                 clients=clients.value,
+                semantic_cache=cache.value,
             )
         except (PerflabError, ValueError) as exc:  # shown to the learner, not swallowed
             status.value = f"<b>error:</b> {html.escape(str(exc))}"
@@ -552,9 +562,9 @@ def sim_explorer(profile: str = "baseline", requests: int = 300, seed: int = 0) 
 
     load_profile()
     profiles.observe(load_profile, names="value")
-    for control in (profiles, workers, threshold, pool_max, clients):
+    for control in (profiles, workers, threshold, pool_max, clients, cache):
         control.observe(stale, names="value")
     run.on_click(on_run)
     on_run()
-    controls = widgets.VBox([profiles, workers, threshold, pool_max, clients])
+    controls = widgets.VBox([profiles, workers, threshold, pool_max, clients, cache])
     return widgets.VBox([controls, widgets.HBox([run, status]), text, plot])

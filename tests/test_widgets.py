@@ -139,6 +139,14 @@ def test_sim_view_refuses_bad_overrides(kw: dict[str, float]) -> None:
         sim_view(requests=10, **kw)  # type: ignore[arg-type]
 
 
+def test_sim_view_without_the_semantic_cache_calls_the_llm_every_time() -> None:
+    """With the cache off there are no hits and every article calls the LLM."""
+    view = sim_view("baseline", requests=40, seed=3, semantic_cache=False)
+    assert view.params["semantic_cache"] == "off"
+    assert view.summary.calls_by_service["llm"] >= 40
+    assert not view.summary.hit_rate > 0
+
+
 # ------------------------------------------------------------------ widgets, headless
 
 
@@ -167,8 +175,9 @@ def test_threshold_explorer_recomputes_when_the_threshold_moves() -> None:
 
 def test_sim_explorer_runs_on_build_and_on_click() -> None:
     """The explorer shows a labelled simulated run; a changed control runs again on Run."""
-    box = sim_explorer(requests=40, seed=1)
+    box = sim_explorer(requests=40, seed=1, semantic_cache=False)
     shown = _html(box)
+    assert "semantic_cache=off" in shown
     assert "simulated: profile=baseline, requests=40" in shown
     assert "PARALLEL_WORKERS=3" in shown
     _control(box, "workers").value = 1
