@@ -162,7 +162,7 @@ def bench_breaker(n: int, repeat: int) -> None:
 
 
 def bench_retry(n: int, repeat: int) -> None:
-    from perflab.limits import Retry
+    from perflab.retry import Retry
 
     print("retry (first attempt succeeds)")
     bare = per_call(ok, n, repeat)

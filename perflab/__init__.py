@@ -53,9 +53,9 @@ _LAZY = {
     "CircuitBreaker": "perflab.breaker",
     "ConcurrencyLimiter": "perflab.limits",
     "ConnectionPool": "perflab.pool",
-    "Retry": "perflab.limits",
+    "Retry": "perflab.retry",
     "TokenBucket": "perflab.limits",
-    "WorkerScaler": "perflab.limits",
+    "WorkerScaler": "perflab.scaling",
     "chunk_text": "perflab.chunking",
     # settings
     "Settings": "perflab.config",

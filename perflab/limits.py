@@ -1,30 +1,28 @@
-"""Limits: how many at once, how many per second, what to do on failure, how many workers.
+"""Limits: how many at once, how many per second.
 
 * ``ConcurrencyLimiter``: at most ``limit`` calls in flight (the guide's PARALLEL_WORKERS=3).
 * ``TokenBucket``: at most ``rate`` calls per second on average, with bursts of ``burst``.
-* ``Retry``: try again with exponential backoff and full jitter, honouring a
-  ``RateLimited.retry_after`` hint. The policy (``Retry.delay``) is a pure function;
-  the waiting is done by the clock.
-* ``WorkerScaler``: the guide's load-based scaling rule (CPU < 50 % -> one more worker,
-  > 80 % -> one fewer), with the load reading injectable.
 
-The limiter and the bucket queue their waiters first in, first out, so nobody starves.
+Both queue their waiters first in, first out, so nobody starves.
+
+What to do on failure (``Retry``) now lives in ``perflab.retry``, and how many
+workers to run (``WorkerScaler``, ``scale_workers``) in ``perflab.scaling``; they are
+re-exported here so ``from perflab.limits import Retry`` keeps working.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import random
-import time
 from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 from perflab.clock import Clock, default_clock
-from perflab.errors import RateLimited, ServiceError
+
+# Re-exported for older imports; these live in perflab.retry and perflab.scaling.
+from perflab.retry import Retry, RetryAttempt, RetryStats
+from perflab.scaling import ScalerStats, WorkerScaler, scale_workers
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -41,8 +39,6 @@ __all__ = [
     "WorkerScaler",
     "scale_workers",
 ]
-
-T = TypeVar("T")
 
 
 # -- concurrency -----------------------------------------------------------------
@@ -269,288 +265,3 @@ class TokenBucket:
 
     def __repr__(self) -> str:
         return f"<TokenBucket [{self.tokens:.2f}/{self.burst:g} tokens, {self.rate:g}/s, waiting {self._waiting}]>"
-
-
-# -- retry -----------------------------------------------------------------------
-@dataclass(frozen=True)
-class RetryAttempt:
-    """One failed attempt: which call and try, what went wrong, how long we waited after."""
-
-    call: int
-    attempt: int
-    error: str
-    delay_s: float
-    at: float
-
-
-@dataclass(frozen=True)
-class RetryStats:
-    """Counters of a ``Retry`` (see docs/resilience.md)."""
-
-    calls: int
-    attempts: int
-    retries: int
-    successes: int
-    gave_up: int
-    waited_s: float
-
-
-DEFAULT_RETRY_ON: tuple[type[BaseException], ...] = (
-    ServiceError,
-    RateLimited,
-    TimeoutError,
-    asyncio.TimeoutError,  # the same class from Python 3.11 on
-    ConnectionError,
-)
-
-
-class Retry:
-    """Retry with exponential backoff and full jitter.
-
-    After the ``n``-th failure (``n`` from 0) the wait is drawn uniformly from
-    ``[0, min(wait_max, wait_initial * multiplier**n)]``: "full jitter", so a crowd
-    of clients that failed together does not come back together. When the error is
-    a ``RateLimited`` with a ``retry_after`` hint, the wait is at least that long.
-    Only exceptions in ``retry_on`` are retried; others, and the last failure, are
-    raised unchanged.
-
-    Args:
-        attempts: total tries, the first included (>= 1).
-        wait_initial: the backoff cap after the first failure, in seconds.
-        wait_max: the largest backoff cap, in seconds.
-        multiplier: how much the cap grows per failure (>= 1).
-        retry_on: exception types worth retrying.
-        clock: where time is read, and how ``acall`` waits.
-        rng: a ``random.Random`` for the jitter (seed it for reproducible waits).
-        sleep: how the sync ``call`` waits; by default ``clock.advance`` on a clock
-            that has one (``FakeClock``), else ``time.sleep``.
-        history: how many failed attempts to keep in ``attempts_log``.
-    """
-
-    def __init__(
-        self,
-        attempts: int = 3,
-        wait_initial: float = 0.5,
-        wait_max: float = 30.0,
-        multiplier: float = 2.0,
-        *,
-        retry_on: tuple[type[BaseException], ...] = DEFAULT_RETRY_ON,
-        clock: Clock | None = None,
-        rng: random.Random | None = None,
-        sleep: Callable[[float], None] | None = None,
-        history: int = 1000,
-    ) -> None:
-        if attempts < 1:
-            raise ValueError(f"attempts ({attempts}) must be >= 1 (1 means no retries)")
-        if wait_initial < 0 or wait_max < 0:
-            raise ValueError(
-                f"wait_initial ({wait_initial}) and wait_max ({wait_max}) must be >= 0"
-            )
-        if multiplier < 1:
-            raise ValueError(f"multiplier ({multiplier}) must be >= 1")
-        self.attempts = attempts
-        self.wait_initial = float(wait_initial)
-        self.wait_max = float(wait_max)
-        self.multiplier = float(multiplier)
-        self.retry_on = retry_on
-        self._clock = default_clock(clock)
-        self._rng = rng if rng is not None else random.Random()
-        advance = getattr(self._clock, "advance", None)
-        self._sleep: Callable[[float], None] = sleep or (
-            advance if callable(advance) else time.sleep
-        )
-        self.attempts_log: deque[RetryAttempt] = deque(maxlen=history)
-        self._calls = self._tries = self._successes = self._gave_up = 0
-        self._waited = 0.0
-
-    def cap(self, n: int) -> float:
-        """The backoff cap after failure ``n`` (from 0): ``min(wait_max, wait_initial * multiplier**n)``."""
-        try:
-            return min(self.wait_max, self.wait_initial * self.multiplier**n)
-        except OverflowError:
-            return self.wait_max
-
-    def delay(self, n: int, error: BaseException | None = None) -> float:
-        """The wait after failure ``n`` (from 0): full jitter, at least any Retry-After hint.
-
-        This is the whole policy, with no waiting in it, so it can be plotted and tested.
-        """
-        wait = self._rng.uniform(0.0, self.cap(n))
-        hint = getattr(error, "retry_after", None) if isinstance(error, RateLimited) else None
-        if hint is not None and hint > wait:
-            wait = float(hint)
-        return wait
-
-    def _failed(self, exc: BaseException, call: int, n: int) -> float | None:
-        """Book a failed try; return how long to wait, or None to give up."""
-        if not isinstance(exc, self.retry_on) or n + 1 >= self.attempts:
-            self._gave_up += 1
-            return None
-        wait = self.delay(n, exc)
-        self.attempts_log.append(
-            RetryAttempt(call, n + 1, f"{type(exc).__name__}: {exc}", wait, self._clock.now())
-        )
-        self._waited += wait
-        return wait
-
-    def call(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> T:
-        """Call ``fn(*args, **kwargs)``, retrying as the policy says; return its result."""
-        self._calls += 1
-        call = self._calls
-        for n in range(self.attempts):
-            self._tries += 1
-            try:
-                result = fn(*args, **kwargs)
-            except Exception as exc:
-                wait = self._failed(exc, call, n)
-                if wait is None:
-                    raise
-                self._sleep(wait)
-                continue
-            self._successes += 1
-            return result
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def acall(self, fn: Callable[..., Awaitable[T]], /, *args: object, **kwargs: object) -> T:
-        """Await ``fn(*args, **kwargs)``, retrying as the policy says; waits on the clock."""
-        self._calls += 1
-        call = self._calls
-        for n in range(self.attempts):
-            self._tries += 1
-            try:
-                result = await fn(*args, **kwargs)
-            except Exception as exc:
-                wait = self._failed(exc, call, n)
-                if wait is None:
-                    raise
-                await self._clock.sleep(wait)
-                continue
-            self._successes += 1
-            return result
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def stats(self) -> RetryStats:
-        """A snapshot of the counters."""
-        return RetryStats(
-            self._calls,
-            self._tries,
-            self._tries - self._calls,
-            self._successes,
-            self._gave_up,
-            self._waited,
-        )
-
-    def __repr__(self) -> str:
-        return (
-            f"<Retry [attempts {self.attempts}, wait {self.wait_initial:g}..{self.wait_max:g} s "
-            f"x{self.multiplier:g}, full jitter]>"
-        )
-
-
-# -- scaling ---------------------------------------------------------------------
-def scale_workers(
-    workers: int,
-    load: float,
-    *,
-    max_workers: int,
-    min_workers: int = 1,
-    low: float = 50.0,
-    high: float = 80.0,
-) -> int:
-    """The guide's load rule: below ``low`` % add a worker, above ``high`` % remove one.
-
-    >>> scale_workers(3, 30.0, max_workers=8), scale_workers(3, 95.0, max_workers=8)
-    (4, 2)
-    """
-    if load < low:
-        return min(workers + 1, max_workers)
-    if load > high:
-        return max(workers - 1, min_workers)
-    return workers
-
-
-@dataclass(frozen=True)
-class ScalerStats:
-    """Counters of a ``WorkerScaler`` (see docs/resilience.md)."""
-
-    workers: int
-    steps: int
-    ups: int
-    downs: int
-    last_load: float | None
-
-
-def _cpu_percent() -> float:
-    import psutil  # imported here so `import perflab` stays light
-
-    return float(psutil.cpu_percent(interval=None))
-
-
-class WorkerScaler:
-    """Adjust a worker count from a load reading (the guide's "load-based scaling").
-
-    Each ``step()`` reads the load (CPU % by default, via ``psutil.cpu_percent``; note
-    that psutil's very first reading is a meaningless 0.0) and applies
-    ``scale_workers``. Between ``low`` and ``high`` nothing changes: that dead band
-    keeps the count from flapping.
-
-    Args:
-        min_workers: never go below this (the guide uses 1).
-        max_workers: never go above this.
-        low: below this load (%) add a worker.
-        high: above this load (%) remove one.
-        read_load: returns the load in percent; injectable for tests and simulations.
-        workers: the starting count (default ``min_workers``).
-    """
-
-    def __init__(
-        self,
-        min_workers: int = 1,
-        max_workers: int = 8,
-        low: float = 50.0,
-        high: float = 80.0,
-        read_load: Callable[[], float] | None = None,
-        *,
-        workers: int | None = None,
-    ) -> None:
-        if not 1 <= min_workers <= max_workers:
-            raise ValueError(
-                f"need 1 <= min_workers ({min_workers}) <= max_workers ({max_workers})"
-            )
-        if not low <= high:
-            raise ValueError(f"low ({low}) must be <= high ({high})")
-        start = min_workers if workers is None else workers
-        if not min_workers <= start <= max_workers:
-            raise ValueError(f"workers ({start}) must lie in [{min_workers}, {max_workers}]")
-        self.min_workers, self.max_workers = min_workers, max_workers
-        self.low, self.high = low, high
-        self._read_load = read_load or _cpu_percent
-        self.workers = start
-        self._steps = self._ups = self._downs = 0
-        self._last: float | None = None
-
-    def step(self, load: float | None = None) -> int:
-        """Read the load (or use ``load``), apply the rule, return the new worker count."""
-        value = self._read_load() if load is None else load
-        if math.isnan(value):
-            raise ValueError("load reading is NaN")
-        new = scale_workers(
-            self.workers,
-            value,
-            max_workers=self.max_workers,
-            min_workers=self.min_workers,
-            low=self.low,
-            high=self.high,
-        )
-        self._steps += 1
-        self._ups += new > self.workers
-        self._downs += new < self.workers
-        self.workers, self._last = new, value
-        return new
-
-    def stats(self) -> ScalerStats:
-        """A snapshot of the counters."""
-        return ScalerStats(self.workers, self._steps, self._ups, self._downs, self._last)
-
-    def __repr__(self) -> str:
-        return f"<WorkerScaler [workers {self.workers} in {self.min_workers}..{self.max_workers}]>"

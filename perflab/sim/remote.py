@@ -33,7 +33,8 @@ from perflab.cache import EmbeddingCache
 from perflab.clock import LoopClock
 from perflab.embedders import get_embedder
 from perflab.errors import SimulationError
-from perflab.limits import ConcurrencyLimiter, Retry, TokenBucket
+from perflab.limits import ConcurrencyLimiter, TokenBucket
+from perflab.retry import Retry
 from perflab.sim.services import SimEmbeddingsAPI
 
 if TYPE_CHECKING:
