@@ -5,32 +5,39 @@ behaviour suite), on psycopg 3 with a ``psycopg_pool`` connection pool. Each wri
 one transaction. The search runs in the database: cosine distance ``<=>`` ordered
 ascending, so similarity is ``1 - distance`` (rows are unit vectors).
 
-Exact or approximate, chosen by ``index``:
-
-- ``"exact"`` orders by ``embedding <=> query``: a sequential scan that compares every
-  row of the namespace. Always right; its cost grows with the table.
-- ``"hnsw"`` and ``"ivfflat"`` build an approximate index per embedding length, on the
-  expression ``embedding::vector(<dim>)``, and search with the same expression so the
-  planner can use it. Faster on big tables, at the price of sometimes missing the true
-  nearest (measure recall with ``benchmarks/db.py``). An index is used only when the
-  query's expression matches the index's: the exact search's uncast expression never
-  matches, so ``"exact"`` stays exact even on a table that has an index.
+Exact or approximate, chosen by ``index``: ``"exact"`` compares every row of the
+namespace (always right, cost grows with the table); ``"hnsw"`` and ``"ivfflat"`` build
+an approximate index per embedding length (faster on big tables, sometimes misses the
+true nearest). The index DDL, the search query (and why it is written the way it is),
+the insert and ``COPY`` statements are built in ``perflab.backends._pg_sql``; this
+module runs them.
 
 The schema (``perflab/sql/schema.sql``) is applied by ``migrate`` (``perflab db
-migrate``), or on open with ``migrate=True``.
+migrate``), or on open with ``apply_schema=True``.
 """
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from perflab.backends._pg_sql import (
+    ADD_COUNTERS,
+    COPY_ENTRIES,
+    COPY_TYPES,
+    ENTRY_COLUMNS,
+    INSERT_ENTRY,
+    IndexKind,
+    IndexSpec,
+    drop_index_sql,
+    entry_rows,
+    search_path,
+)
 from perflab.backends.embedded import redact_url
 from perflab.cache._store import (
     Entry,
@@ -49,20 +56,6 @@ if TYPE_CHECKING:
 
 __all__ = ["IndexKind", "PostgresStore", "PostgresStoreStats", "migrate"]
 
-IndexKind = Literal["exact", "hnsw", "ivfflat"]
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
-_COLUMNS = "id, namespace, query, embedding, value, intent, created_at, expires_at"
-
-
-def _search_path(schema: str | None) -> str | None:
-    """The ``search_path`` for a schema: ours first, then where pgvector may live."""
-    if schema is None:
-        return None
-    if not _IDENTIFIER.match(schema):
-        raise ValueError(f"schema name {schema!r} must be a plain identifier (letters, digits, _)")
-    # Supabase installs extensions in the `extensions` schema; elsewhere it is `public`.
-    return f"{schema}, public, extensions"
-
 
 def migrate(url: str, *, schema: str | None = None) -> None:
     """Apply ``perflab/sql/schema.sql`` to the database at ``url`` (idempotent).
@@ -77,7 +70,7 @@ def migrate(url: str, *, schema: str | None = None) -> None:
 
     from perflab.sql import schema_sql
 
-    path = _search_path(schema)
+    path = search_path(schema)
     with psycopg.connect(url, autocommit=True) as conn:
         # The extension first, with the default search_path, so it lands in the
         # usual place (public) rather than in a test schema that is dropped later.
@@ -114,7 +107,7 @@ class PostgresStore(StoreBase):
     Args:
         url: the database URL (see ``perflab.backends.embedded.resolve_database_url``).
         schema: the schema holding the tables (default: the connection's, usually public).
-        index: ``"exact"``, ``"hnsw"`` or ``"ivfflat"`` (see the module docstring).
+        index: ``"exact"``, ``"hnsw"`` or ``"ivfflat"`` (see ``perflab.backends._pg_sql``).
         hnsw_m: HNSW graph degree (pgvector default 16).
         hnsw_ef_construction: HNSW build-time candidate list (default 64).
         hnsw_ef_search: HNSW search-time candidate list (default 40); more is slower
@@ -145,19 +138,11 @@ class PostgresStore(StoreBase):
         counter_flush_every: int = 1,
         apply_schema: bool = True,
     ) -> None:
-        if index not in ("exact", "hnsw", "ivfflat"):
-            raise ValueError(f"index ({index!r}) must be 'exact', 'hnsw' or 'ivfflat'")
+        spec = IndexSpec(
+            index, hnsw_m, hnsw_ef_construction, hnsw_ef_search, ivfflat_lists, ivfflat_probes
+        )
         if counter_flush_every < 1:
             raise ValueError(f"counter_flush_every ({counter_flush_every}) must be >= 1")
-        for name, value in (
-            ("hnsw_m", hnsw_m),
-            ("hnsw_ef_construction", hnsw_ef_construction),
-            ("hnsw_ef_search", hnsw_ef_search),
-            ("ivfflat_lists", ivfflat_lists),
-            ("ivfflat_probes", ivfflat_probes),
-        ):
-            if value < 1:
-                raise ValueError(f"{name} ({value}) must be >= 1")
         import psycopg
         from psycopg.types import TypeInfo
         from psycopg_pool import ConnectionPool
@@ -165,8 +150,7 @@ class PostgresStore(StoreBase):
         self.url = url
         self.schema = schema
         self.index: IndexKind = index
-        self._hnsw = (hnsw_m, hnsw_ef_construction, hnsw_ef_search)
-        self._ivfflat = (ivfflat_lists, ivfflat_probes)
+        self._spec = spec
         self._flush_every = counter_flush_every
         self._lock = threading.Lock()
         self._pending: dict[tuple[str, str], int] = {}
@@ -176,7 +160,7 @@ class PostgresStore(StoreBase):
         self._searches = 0
         self._writes = 0
         kwargs: dict[str, Any] = {"autocommit": True}
-        path = _search_path(schema)
+        path = search_path(schema)
         if path is not None:
             kwargs["options"] = f"-c search_path={path.replace(' ', '')}"
         try:
@@ -205,10 +189,8 @@ class PostgresStore(StoreBase):
         from pgvector.psycopg.vector import register_vector_info
 
         register_vector_info(conn, self._vector_info)
-        if self.index == "hnsw":
-            conn.execute(f"set hnsw.ef_search = {self._hnsw[2]:d}")
-        elif self.index == "ivfflat":
-            conn.execute(f"set ivfflat.probes = {self._ivfflat[1]:d}")
+        for statement in self._spec.session_sql():
+            conn.execute(statement)
 
     @contextmanager
     def _conn(self) -> Iterator[psycopg.Connection[Any]]:
@@ -259,20 +241,14 @@ class PostgresStore(StoreBase):
             build_memory: ``maintenance_work_mem`` for the build (e.g. ``"512MB"``); an
                 HNSW graph that does not fit builds much more slowly.
         """
-        if self.index == "exact" or dim in self._indexed:
+        # Checked before building the text: search() calls this on every lookup.
+        create = None if dim in self._indexed else self._spec.create_sql(dim)
+        if create is None:
             return
-        name = f"cache_entries_{self.index}_{dim:d}"
-        if self.index == "hnsw":
-            method, options = "hnsw", f"m = {self._hnsw[0]:d}, ef_construction = {self._hnsw[1]:d}"
-        else:
-            method, options = "ivfflat", f"lists = {self._ivfflat[0]:d}"
         with self._conn() as conn, conn.transaction():
             if build_memory is not None:
                 conn.execute("select set_config('maintenance_work_mem', %s, true)", (build_memory,))
-            conn.execute(
-                f"create index if not exists {name} on cache_entries using {method}"
-                f" ((embedding::vector({dim:d})) vector_cosine_ops) with ({options}) where dim = {dim:d}"
-            )
+            conn.execute(create)
         self._indexed.add(dim)
 
     def drop_indexes(self, dim: int) -> None:
@@ -283,8 +259,8 @@ class PostgresStore(StoreBase):
         one kind per length.
         """
         with self._conn() as conn:
-            for kind in ("hnsw", "ivfflat"):
-                conn.execute(f"drop index if exists cache_entries_{kind}_{dim:d}")
+            conn.execute(drop_index_sql("hnsw", dim))
+            conn.execute(drop_index_sql("ivfflat", dim))
         self._indexed.discard(dim)
 
     def rebuild_index(self, dim: int, *, build_memory: str | None = None) -> None:
@@ -292,22 +268,9 @@ class PostgresStore(StoreBase):
         if self.index == "exact":
             return
         with self._conn() as conn:
-            conn.execute(f"drop index if exists cache_entries_{self.index}_{dim:d}")
+            conn.execute(drop_index_sql(self.index, dim))
         self._indexed.discard(dim)
         self.create_index(dim, build_memory=build_memory)
-
-    def _search_sql(self, dim: int, has_now: bool) -> str:
-        stale = " and expires_at > %(now)s" if has_now else ""
-        if self.index == "exact":
-            distance, order = "embedding <=> %(q)s", "embedding <=> %(q)s, id"
-        else:
-            distance = f"embedding::vector({dim:d}) <=> %(q)s::vector({dim:d})"
-            order = distance  # exactly the index's expression, nothing after it
-        return (
-            f"select id, 1 - ({distance}) as similarity, query, intent, created_at, expires_at"
-            f" from cache_entries where dim = {dim:d} and namespace = %(ns)s{stale}"
-            f" order by {order} limit %(k)s"
-        )
 
     # -- the VectorStore protocol ----------------------------------------------------
 
@@ -317,30 +280,9 @@ class PostgresStore(StoreBase):
         if not entries:
             return []
         with self._lock, self._write() as conn:
-            dim = self._namespace_dim(conn, namespace)
-            rows = [as_vector(e.vector, dim) for e in entries]
-            dim = rows[0].shape[0]
-            if any(r.shape[0] != dim for r in rows):
-                raise ValueError("vectors added together must all have the same length")
+            dim, rows = entry_rows(namespace, entries, self._namespace_dim(conn, namespace))
             with conn.cursor() as cur:
-                cur.executemany(
-                    "insert into cache_entries (namespace, query, dim, embedding, value, intent, created_at,"
-                    " expires_at) values (%s, %s, %s, %s, %s, %s, %s, %s) returning id",
-                    [
-                        (
-                            namespace,
-                            e.query,
-                            dim,
-                            r,
-                            e.value,
-                            e.intent,
-                            float(e.created_at),
-                            float(e.expires_at),
-                        )
-                        for e, r in zip(entries, rows)
-                    ],
-                    returning=True,
-                )
+                cur.executemany(INSERT_ENTRY, rows, returning=True)
                 ids = []
                 while True:
                     ids.append(int(cur.fetchone()[0]))  # type: ignore[index]
@@ -361,32 +303,11 @@ class PostgresStore(StoreBase):
         if not entries:
             return 0
         with self._lock, self._write() as conn:
-            dim = self._namespace_dim(conn, namespace)
-            rows = [as_vector(e.vector, dim) for e in entries]
-            dim = rows[0].shape[0]
-            if any(r.shape[0] != dim for r in rows):
-                raise ValueError("vectors added together must all have the same length")
-            copy_sql = (
-                "copy cache_entries (namespace, query, dim, embedding, value, intent, created_at, expires_at)"
-                " from stdin (format binary)"
-            )
-            with conn.cursor() as cur, cur.copy(copy_sql) as copy:
-                copy.set_types(
-                    ["text", "text", "int4", "vector", "text", "text", "float8", "float8"]
-                )
-                for e, r in zip(entries, rows):
-                    copy.write_row(
-                        (
-                            namespace,
-                            e.query,
-                            dim,
-                            r,
-                            e.value,
-                            e.intent,
-                            float(e.created_at),
-                            float(e.expires_at),
-                        )
-                    )
+            dim, rows = entry_rows(namespace, entries, self._namespace_dim(conn, namespace))
+            with conn.cursor() as cur, cur.copy(COPY_ENTRIES) as copy:
+                copy.set_types(COPY_TYPES)
+                for row in rows:
+                    copy.write_row(row)
         self._dims[namespace] = dim
         return len(entries)
 
@@ -403,7 +324,7 @@ class PostgresStore(StoreBase):
             query = as_vector(vector, dim)
             self.create_index(dim)
             rows = conn.execute(
-                self._search_sql(dim, now is not None),
+                self._spec.search_sql(dim, now is not None),
                 {"q": query, "ns": namespace, "now": now, "k": k},
             ).fetchall()
         self._searches += 1
@@ -420,7 +341,7 @@ class PostgresStore(StoreBase):
             query = as_vector(vector, dim)
             verb = "explain analyze" if analyze else "explain"
             rows = conn.execute(
-                f"{verb} {self._search_sql(dim, False)}", {"q": query, "ns": namespace, "k": k}
+                f"{verb} {self._spec.search_sql(dim, False)}", {"q": query, "ns": namespace, "k": k}
             )
             return "\n".join(r[0] for r in rows)
 
@@ -428,7 +349,7 @@ class PostgresStore(StoreBase):
         """Return the entry with its value, or ``None``."""
         with self._conn() as conn:
             row = conn.execute(
-                f"select {_COLUMNS} from cache_entries where id = %s", (entry_id,)
+                f"select {ENTRY_COLUMNS} from cache_entries where id = %s", (entry_id,)
             ).fetchone()
         if row is None:
             return None
@@ -513,9 +434,7 @@ class PostgresStore(StoreBase):
         if self._pending:
             with conn.cursor() as cur:
                 cur.executemany(
-                    "insert into cache_counters (namespace, name, value) values (%s, %s, %s)"
-                    " on conflict (namespace, name) do update set value = cache_counters.value + excluded.value",
-                    [(ns, name, n) for (ns, name), n in self._pending.items()],
+                    ADD_COUNTERS, [(ns, name, n) for (ns, name), n in self._pending.items()]
                 )
             self._pending.clear()
             self._pending_calls = 0
