@@ -55,15 +55,24 @@ __all__ = [
 
 # ------------------------------------------------------------------ shared plumbing
 
+_PLOT_WIDTH = "700px"
+
 
 def _png(fig: Figure) -> bytes:
     """Render ``fig`` to PNG bytes and close it (so the inline backend never shows it twice)."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
+    # 1.5x the figure's dpi, shown at _PLOT_WIDTH: sharp on a laptop screen, still small.
+    fig.savefig(buffer, format="png", dpi=1.5 * fig.dpi)
     plt.close(fig)
     return buffer.getvalue()
+
+
+def _plot_widget() -> Any:
+    import ipywidgets as widgets
+
+    return widgets.Image(format="png", layout=widgets.Layout(width=_PLOT_WIDTH, max_width="100%"))
 
 
 def _table(rows: Sequence[tuple[str, str]]) -> str:
@@ -111,7 +120,7 @@ class AmdahlView:
             ceiling = "no ceiling: P = 1"
         else:
             ceiling = f"ceiling {self.ceiling:.2f}x, {self.share_of_ceiling:.0%} of it"
-        return f"P={self.p:.2f}, S={self.s:g}: {self.speedup:.2f}x overall ({ceiling})"
+        return f"P={self.p:.2f}, S={self.s:.3g}: {self.speedup:.2f}x overall ({ceiling})"
 
 
 def amdahl_view(p: float, s: float, *, s_max: float = 1000.0, points: int = 61) -> AmdahlView:
@@ -158,7 +167,7 @@ def _amdahl_figure(view: AmdahlView) -> Figure:
         view.s_values,
         {f"overall speed-up, P={view.p:.2f}": view.speedups},
         hlines=hlines,
-        vlines={f"S={view.s:g}: {view.speedup:.2f}x": view.s},
+        vlines={f"S={view.s:.3g}: {view.speedup:.2f}x": view.s},
         markers=False,
         logx=True,
         title="Amdahl's law: the whole gets faster, up to 1/(1-P)",
@@ -186,7 +195,7 @@ def amdahl_explorer(p: float = 0.9, s: float = 2.0) -> Any:
         value=s, base=10, min=-0.3, max=3.0, step=0.01, description="S", readout_format=".3g"
     )
     text = widgets.HTML()
-    plot = widgets.Image(format="png")
+    plot = _plot_widget()
 
     def update(_change: object = None) -> None:
         view = amdahl_view(p_slider.value, s_slider.value)
@@ -329,7 +338,7 @@ def threshold_explorer(
         value=threshold, min=0.0, max=1.0, step=0.01, description="threshold", readout_format=".2f"
     )
     text = widgets.HTML()
-    plot = widgets.Image(format="png")
+    plot = _plot_widget()
 
     def update(_change: object = None) -> None:
         view = threshold_view(sims, same, slider.value, pairs=pairs)
@@ -523,7 +532,7 @@ def sim_explorer(
     run = widgets.Button(description="Run", button_style="primary", icon="play")
     status = widgets.HTML()
     text = widgets.HTML()
-    plot = widgets.Image(format="png")
+    plot = _plot_widget()
 
     def load_profile(_change: object = None) -> None:
         settings = scenario_settings(profiles.value)
