@@ -40,6 +40,7 @@ from perflab.backends._pg_sql import (
 )
 from perflab.backends.embedded import redact_url
 from perflab.cache._store import (
+    CounterBuffer,
     Entry,
     FloatArray,
     Neighbour,
@@ -141,8 +142,6 @@ class PostgresStore(StoreBase):
         spec = IndexSpec(
             index, hnsw_m, hnsw_ef_construction, hnsw_ef_search, ivfflat_lists, ivfflat_probes
         )
-        if counter_flush_every < 1:
-            raise ValueError(f"counter_flush_every ({counter_flush_every}) must be >= 1")
         import psycopg
         from psycopg.types import TypeInfo
         from psycopg_pool import ConnectionPool
@@ -151,10 +150,8 @@ class PostgresStore(StoreBase):
         self.schema = schema
         self.index: IndexKind = index
         self._spec = spec
-        self._flush_every = counter_flush_every
         self._lock = threading.Lock()
-        self._pending: dict[tuple[str, str], int] = {}
-        self._pending_calls = 0
+        self._pending = CounterBuffer(counter_flush_every)
         self._dims: dict[str, int] = {}
         self._indexed: set[int] = set()
         self._searches = 0
@@ -433,20 +430,13 @@ class PostgresStore(StoreBase):
     def _flush_counters(self, conn: psycopg.Connection[Any]) -> None:
         if self._pending:
             with conn.cursor() as cur:
-                cur.executemany(
-                    ADD_COUNTERS, [(ns, name, n) for (ns, name), n in self._pending.items()]
-                )
+                cur.executemany(ADD_COUNTERS, self._pending.rows())
             self._pending.clear()
-            self._pending_calls = 0
 
     def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
         """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
         with self._lock:
-            for name, n in deltas.items():
-                key = (namespace, name)
-                self._pending[key] = self._pending.get(key, 0) + int(n)
-            self._pending_calls += 1
-            if self._pending_calls >= self._flush_every:
+            if self._pending.add(namespace, deltas):
                 with self._write():
                     pass  # _write flushes the buffer inside the transaction
 
@@ -465,11 +455,7 @@ class PostgresStore(StoreBase):
     def reset_counters(self, namespace: str | None = None) -> None:
         """Zero the counters of ``namespace`` (all when ``None``)."""
         with self._lock:
-            self._pending = {
-                k: v
-                for k, v in self._pending.items()
-                if namespace is not None and k[0] != namespace
-            }
+            self._pending.drop(namespace)
             with self._write() as conn:
                 if namespace is None:
                     conn.execute("delete from cache_counters")

@@ -27,6 +27,7 @@ import numpy as np
 
 from perflab.backends._http import parse_retry_after
 from perflab.cache._store import (
+    CounterBuffer,
     Entry,
     FloatArray,
     Neighbour,
@@ -90,14 +91,10 @@ class SupabaseStore(StoreBase):
     ) -> None:
         from pydantic import SecretStr
 
-        if counter_flush_every < 1:
-            raise ValueError(f"counter_flush_every ({counter_flush_every}) must be >= 1")
         self.url = url.rstrip("/")
         self._key = key if isinstance(key, SecretStr) else SecretStr(key)
         self.schema = schema
-        self._flush_every = counter_flush_every
-        self._pending: dict[tuple[str, str], int] = {}
-        self._pending_calls = 0
+        self._pending = CounterBuffer(counter_flush_every)
         self._lock = threading.Lock()
         self._dims: dict[str, int] = {}
         self._requests = 0
@@ -324,20 +321,16 @@ class SupabaseStore(StoreBase):
 
     def _flush_counters(self) -> None:
         by_namespace: dict[str, dict[str, int]] = {}
-        for (ns, name), n in self._pending.items():
+        for ns, name, n in self._pending.rows():
             by_namespace.setdefault(ns, {})[name] = n
         for ns, deltas in by_namespace.items():
             self._rpc("cache_incr_counters", {"filter_namespace": ns, "deltas": deltas})
         self._pending.clear()
-        self._pending_calls = 0
 
     def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
         """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
         with self._lock:
-            for name, n in deltas.items():
-                self._pending[(namespace, name)] = self._pending.get((namespace, name), 0) + int(n)
-            self._pending_calls += 1
-            if self._pending_calls >= self._flush_every:
+            if self._pending.add(namespace, deltas):
                 self._flush_counters()
 
     def counters(self, namespace: str) -> dict[str, int]:
@@ -358,11 +351,7 @@ class SupabaseStore(StoreBase):
     def reset_counters(self, namespace: str | None = None) -> None:
         """Zero the counters of ``namespace`` (all when ``None``)."""
         with self._lock:
-            self._pending = {
-                k: v
-                for k, v in self._pending.items()
-                if namespace is not None and k[0] != namespace
-            }
+            self._pending.drop(namespace)
             builder = self._client.table("cache_counters").delete(returning="minimal")
             builder = (
                 builder.neq("name", "") if namespace is None else builder.eq("namespace", namespace)

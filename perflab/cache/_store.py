@@ -28,6 +28,7 @@ from perflab.cache._flat import FlatBlock
 from perflab.cache._ivf import IVFBlock, IVFParams
 
 __all__ = [
+    "CounterBuffer",
     "Entry",
     "IVFParams",
     "IndexKind",
@@ -166,6 +167,56 @@ class VectorStore(Protocol):
     def close(self) -> None:
         """Release files and connections; further use is an error."""
         ...
+
+
+class CounterBuffer:
+    """Counter increments waiting to be written, so a busy cache need not write per lookup.
+
+    A store adds each lookup's deltas here; ``add`` says when ``flush_every`` calls have
+    gathered and the store should write ``rows()`` (inside its own transaction) and
+    ``clear()``. With the default ``flush_every=1`` every lookup is written at once.
+
+    Args:
+        flush_every: how many ``add`` calls to gather before a flush (>= 1).
+    """
+
+    def __init__(self, flush_every: int = 1) -> None:
+        if flush_every < 1:
+            raise ValueError(f"counter_flush_every ({flush_every}) must be >= 1")
+        self.flush_every = flush_every
+        self._deltas: dict[tuple[str, str], int] = {}
+        self._calls = 0
+
+    def add(self, namespace: str, deltas: Mapping[str, int]) -> bool:
+        """Buffer ``deltas`` for ``namespace``; return True when it is time to flush."""
+        for name, n in deltas.items():
+            key = (namespace, name)
+            self._deltas[key] = self._deltas.get(key, 0) + int(n)
+        self._calls += 1
+        return self._calls >= self.flush_every
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        """The pending increments as ``(namespace, name, delta)`` rows."""
+        return [(ns, name, n) for (ns, name), n in self._deltas.items()]
+
+    def clear(self) -> None:
+        """Forget the pending increments (after they were written)."""
+        self._deltas.clear()
+        self._calls = 0
+
+    def drop(self, namespace: str | None) -> None:
+        """Forget the pending increments of ``namespace`` (all when ``None``)."""
+        self._deltas = {
+            key: n
+            for key, n in self._deltas.items()
+            if namespace is not None and key[0] != namespace
+        }
+
+    def __bool__(self) -> bool:
+        return bool(self._deltas)
+
+    def __repr__(self) -> str:
+        return f"<CounterBuffer [{len(self._deltas)} pending, flush every {self.flush_every}]>"
 
 
 class StoreBase(ABC):

@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from perflab.cache._store import (
+    CounterBuffer,
     Entry,
     FloatArray,
     IndexKind,
@@ -86,11 +87,10 @@ class SQLiteStore(StoreBase):
         ivf_min_entries: int = 10_000,
         log_size: int = 10_000,
     ) -> None:
-        if counter_flush_every < 1:
-            raise ValueError(f"counter_flush_every ({counter_flush_every}) must be >= 1")
         if log_size < 0:
             raise ValueError(f"log_size ({log_size}) must be >= 0")
         self.log_size = log_size
+        self._pending = CounterBuffer(counter_flush_every)  # validates it, before any I/O
         self._pending_log: list[tuple[str, LoggedLookup]] = []
         # Built now to validate the knobs early; the real one is built from the file.
         self._new_index = partial(
@@ -100,9 +100,6 @@ class SQLiteStore(StoreBase):
         self.path = Path(path).expanduser()
         is_new = inspect_cache_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._flush_every = counter_flush_every
-        self._pending: dict[tuple[str, str], int] = {}
-        self._pending_calls = 0
         self._lock = threading.RLock()
         # Built on first search/add, so `perflab cache stats` on a big file stays instant.
         self._index: VectorIndex | None = None
@@ -348,7 +345,7 @@ class SQLiteStore(StoreBase):
             conn.executemany(
                 "INSERT INTO counters (namespace, name, value) VALUES (?, ?, ?)"
                 " ON CONFLICT (namespace, name) DO UPDATE SET value = value + excluded.value",
-                [(ns, name, n) for (ns, name), n in self._pending.items()],
+                self._pending.rows(),
             )
         if self._pending_log:
             conn.executemany(
@@ -376,7 +373,6 @@ class SQLiteStore(StoreBase):
             )
         self._pending.clear()
         self._pending_log.clear()
-        self._pending_calls = 0
 
     def _has_pending(self) -> bool:
         return bool(self._pending or self._pending_log)
@@ -384,11 +380,7 @@ class SQLiteStore(StoreBase):
     def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
         """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
         with self._lock:
-            for name, n in deltas.items():
-                key = (namespace, name)
-                self._pending[key] = self._pending.get(key, 0) + n
-            self._pending_calls += 1
-            if self._pending_calls >= self._flush_every:
+            if self._pending.add(namespace, deltas):
                 with self._write():
                     pass  # _write flushes the buffer inside the transaction
 
@@ -406,11 +398,7 @@ class SQLiteStore(StoreBase):
     def reset_counters(self, namespace: str | None = None) -> None:
         """Zero the counters of ``namespace`` (all when ``None``)."""
         with self._lock:
-            self._pending = {
-                k: v
-                for k, v in self._pending.items()
-                if namespace is not None and k[0] != namespace
-            }
+            self._pending.drop(namespace)
             with self._write() as conn:
                 if namespace is None:
                     conn.execute("DELETE FROM counters")
