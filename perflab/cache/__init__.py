@@ -18,16 +18,14 @@ from __future__ import annotations
 
 from perflab.cache._clock import WallClock
 from perflab.cache._core import CacheStats, Lookup, SemanticCache
+from perflab.cache._index import IndexStats, IVFParams, VectorIndex
 from perflab.cache._open import BACKENDS, open_cache, open_store
 from perflab.cache._store import (
     Entry,
-    IndexStats,
-    IVFParams,
     LoggedLookup,
     LookupLog,
     Neighbour,
     NewEntry,
-    VectorIndex,
     VectorStore,
 )
 from perflab.cache.lru import EmbeddingCache, EmbeddingCacheStats

@@ -12,16 +12,14 @@ from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from perflab.cache._index import IndexKind, IndexStats, VectorIndex
 from perflab.cache._store import (
     Entry,
     FloatArray,
-    IndexKind,
-    IndexStats,
     LoggedLookup,
     Neighbour,
     NewEntry,
     StoreBase,
-    VectorIndex,
     check_entries,
 )
 

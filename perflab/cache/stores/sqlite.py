@@ -27,17 +27,15 @@ from pathlib import Path
 
 import numpy as np
 
+from perflab.cache._index import IndexKind, IndexStats, VectorIndex
 from perflab.cache._store import (
     CounterBuffer,
     Entry,
     FloatArray,
-    IndexKind,
-    IndexStats,
     LoggedLookup,
     Neighbour,
     NewEntry,
     StoreBase,
-    VectorIndex,
     check_entries,
 )
 from perflab.cache.stores._sqlite_file import (
