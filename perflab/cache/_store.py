@@ -1,4 +1,4 @@
-"""The ``VectorStore`` protocol, the records it trades in, and a shared numpy index.
+"""The ``VectorStore`` protocol and the records it trades in.
 
 A store keeps cache entries and answers one question fast: *which stored vectors are
 nearest to this one?* It answers with ids and cosine similarities only. The stored
@@ -9,8 +9,9 @@ Every entry belongs to a namespace (the embedder's ``name``): vectors from diffe
 models are never compared. Times (``created_at``, ``expires_at``, ``now``) are
 seconds on the cache's clock; a store never reads a clock itself.
 
-Concrete stores: ``MemoryStore`` and ``SQLiteStore`` here; the PostgreSQL/pgvector
-store lives in ``perflab.backends``. One behaviour suite
+Concrete stores: ``MemoryStore`` and ``SQLiteStore`` in ``perflab.cache.stores`` (both
+search through the numpy ``VectorIndex`` of ``_index.py``); the PostgreSQL/pgvector and
+Supabase stores live in ``perflab.backends``. One behaviour suite
 (``tests/cache/test_store_contract.py``) runs over all of them.
 """
 
