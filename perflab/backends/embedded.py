@@ -33,7 +33,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from perflab.errors import BackendUnavailable
+from perflab.errors import BackendUnavailable, ConfigError
 
 if TYPE_CHECKING:
     from perflab.config import Settings
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "EmbeddedPostgres",
     "ServerStatus",
+    "check_url",
     "default_pgdata",
     "pgserver_problem",
     "redact_url",
@@ -298,3 +299,27 @@ def redact_url(url: str) -> str:
         netloc = f"{userinfo}@{hostinfo}"
     query = re.sub(r"(^|&)(password=)[^&]*", r"\1\2***", parts.query, flags=re.IGNORECASE)
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def check_url(url: str) -> None:
+    """Refuse a connection string libpq can't parse, without echoing any part of it.
+
+    libpq's parse errors quote the offending piece, and that piece is often the
+    password (``invalid percent-encoded token: "pa%ss"``), so the quoted text is dropped.
+
+    Raises:
+        ConfigError: ``url`` is not a valid PostgreSQL URL or conninfo string.
+    """
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        conninfo_to_dict(url)
+    except psycopg.ProgrammingError as exc:
+        lines = str(exc).strip().splitlines() or ["unreadable"]
+        reason = re.sub(r'"[^"]*"', '"..."', lines[0])
+        raise ConfigError(
+            f"DATABASE_URL is not a valid PostgreSQL URL ({reason}); use "
+            "postgresql://USER:PASSWORD@HOST:PORT/DBNAME, with characters such as @ : / % in "
+            "the password percent-encoded (%40 for @)"
+        ) from None  # the chained error would show the password again

@@ -38,7 +38,7 @@ from perflab.backends._pg_sql import (
     entry_rows,
     search_path,
 )
-from perflab.backends.embedded import redact_url
+from perflab.backends.embedded import check_url, redact_url
 from perflab.cache._store import (
     CounterBuffer,
     Entry,
@@ -65,12 +65,16 @@ def migrate(url: str, *, schema: str | None = None) -> None:
         url: a PostgreSQL URL (``DATABASE_URL`` or the embedded server's).
         schema: create the tables in this schema (created if missing) instead of the
             connection's default (usually ``public``). Tests use a throwaway schema.
+
+    Raises:
+        ConfigError: ``url`` can't be parsed (the message shows no part of it).
     """
     import psycopg
     from psycopg import sql
 
     from perflab.sql import schema_sql
 
+    check_url(url)
     path = search_path(schema)
     with psycopg.connect(url, autocommit=True) as conn:
         # The extension first, with the default search_path, so it lands in the
@@ -158,6 +162,7 @@ class PostgresStore(StoreBase):
         self._writes = 0
         kwargs: dict[str, Any] = {"autocommit": True}
         path = search_path(schema)
+        check_url(url)
         if path is not None:
             kwargs["options"] = f"-c search_path={path.replace(' ', '')}"
         try:

@@ -149,6 +149,9 @@ def _describe(url: str) -> int:
     """Connect once and report the server, pgvector and whether the schema is there."""
     import psycopg
 
+    from perflab.backends.embedded import check_url
+
+    check_url(url)
     try:
         with psycopg.connect(url, connect_timeout=5, autocommit=True) as conn:
             version = conn.execute("show server_version").fetchone()

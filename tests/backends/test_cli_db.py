@@ -82,3 +82,28 @@ def test_no_secret_reaches_the_output(
     assert out.strip()
     leaked = [name for name, value in SECRETS.items() if value in out or "5ecret" in out]
     assert not leaked, f"a secret was printed by perflab {' '.join(argv)}"
+
+
+BAD_URL = "postgresql://app:pg-5ecret%zz@127.0.0.1:1/app"
+
+
+@pytest.mark.parametrize("argv", [("db", "status"), ("db", "migrate")], ids=" ".join)
+def test_malformed_url_error_hides_the_password(
+    argv: tuple[str, ...], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A DATABASE_URL libpq can't parse is refused with a message that never quotes the password."""
+    monkeypatch.setenv("DATABASE_URL", BAD_URL)
+    code, out = _run(capsys, *argv)
+    assert code == 2 and "not a valid PostgreSQL URL" in out
+    assert "5ecret" not in out
+
+
+def test_store_refuses_malformed_url_without_the_password() -> None:
+    """PostgresStore raises ConfigError, with no trace of the password in it or its cause."""
+    from perflab.backends.postgres import PostgresStore
+    from perflab.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        PostgresStore(BAD_URL)
+    assert "5ecret" not in str(info.value) and info.value.__cause__ is None
+    assert info.value.__suppress_context__
