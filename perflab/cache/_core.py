@@ -312,13 +312,20 @@ class SemanticCache:
     async def aget_or_compute(
         self, query: str, fn: Callable[[], Awaitable[str]], *, intent: str | None = None
     ) -> str:
-        """Async cache-first. Concurrent misses on the same text share one ``fn`` call."""
+        """Async cache-first. Concurrent misses on the same text share one ``fn`` call.
+
+        If the caller doing the shared fetch is cancelled, its waiters are not: one of
+        them fetches the value instead.
+        """
         result = self.lookup(query, vector=await self.aembed(query), intent=intent)
         if result.hit and result.value is not None:
             return result.value
-        pending = self._inflight.get(query)
-        if pending is not None:  # someone is already fetching it: a stampede avoided
-            return await asyncio.shield(pending)
+        while (pending := self._inflight.get(query)) is not None:
+            # Someone is already fetching it: a stampede avoided. ``wait`` (unlike
+            # awaiting the future) does not raise when *their* fetch is cancelled.
+            await asyncio.wait({pending})
+            if not pending.cancelled():
+                return pending.result()
         future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._inflight[query] = future
         try:

@@ -253,6 +253,31 @@ def test_aget_or_compute_propagates_errors_to_waiters() -> None:
     assert all(isinstance(r, RuntimeError) for r in results) and cache.stats().entries == 0
 
 
+def test_aget_or_compute_waiter_survives_the_fetchers_cancellation() -> None:
+    """A waiter whose fetcher is cancelled fetches the value itself instead of being cancelled."""
+    cache = make()
+    started = asyncio.Event()
+
+    async def slow() -> str:
+        started.set()
+        await asyncio.sleep(3600)
+        return "never"
+
+    async def fetch() -> str:
+        return "answer"
+
+    async def main() -> str:
+        owner = asyncio.create_task(cache.aget_or_compute("q", slow))
+        await started.wait()
+        waiter = asyncio.create_task(cache.aget_or_compute("q", fetch))
+        await asyncio.sleep(0)  # the waiter joins the owner's fetch
+        owner.cancel()
+        return await waiter
+
+    assert asyncio.run(main()) == "answer"
+    assert cache.stats().entries == 1
+
+
 @settings(max_examples=40, deadline=None)
 @given(
     stored=st.lists(st.floats(-1, 1), min_size=3, max_size=3),
