@@ -84,6 +84,8 @@ def format_duration(seconds: float) -> str:
     """Seconds as a short human string: ``"850us"``, ``"12.3ms"``, ``"1.25s"``."""
     if math.isnan(seconds):
         return "nan"
+    # Round to the printed 3 digits first, so 0.9996 s reads "1s", not "1e+03ms".
+    seconds = float(f"{seconds:.3g}")
     if seconds >= 1.0:
         return f"{seconds:.3g}s"
     if seconds >= 1e-3:

@@ -168,6 +168,12 @@ def test_format_duration(seconds: float, text: str) -> None:
     assert format_duration(seconds) == text
 
 
+@pytest.mark.parametrize(("seconds", "text"), [(0.9996, "1s"), (0.0009996, "1ms")])
+def test_format_duration_rounds_into_the_next_unit(seconds: float, text: str) -> None:
+    """A duration that rounds up to 1000 of a unit prints as 1 of the next one."""
+    assert format_duration(seconds) == text
+
+
 def test_summary_str_is_readable() -> None:
     """str(summary) lists the fields in readable units."""
     s = LatencySummary(2, 0.0015, 0.001, 0.002, 0.002, 0.002)
