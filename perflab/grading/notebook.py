@@ -126,7 +126,7 @@ def parse_parameters(source: str) -> dict[str, Any]:
         if isinstance(target, ast.Name):
             try:
                 values[target.id] = ast.literal_eval(value)
-            except ValueError:
+            except (ValueError, TypeError, RecursionError):  # not a literal, or {[]: 1}
                 continue
     return values
 

@@ -257,3 +257,17 @@ def test_no_kernel_is_ungraded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     path = write(notebook(*exercise("a"), exercises=["a"]), tmp_path / "n.ipynb")
     report = check_notebook(path, FAST)
     assert report.results[0].status is Status.UNGRADED and "no kernel" in report.results[0].feedback
+
+
+@pytest.mark.parametrize("value", ["{[]: 1}", "{1, []}"])
+def test_unhashable_literal_in_parameters_cell_is_skipped(value: str) -> None:
+    """A parameters cell assigning an unhashable literal is skipped, not a grader crash."""
+    from perflab.grading.grade import RunInfo, grade_run
+    from perflab.grading.notebook import load_manifest
+
+    nb = notebook(*exercise("ok"))
+    nb.cells[1].source = f"seed = 0\nn = 10\nlookup = {value}"
+    manifest = load_manifest(nb)
+    assert manifest.parameters == {"seed": 0, "n": 10}
+    rows = grade_run(nb, manifest, RunInfo(seed=7, parameters={}, key=b"k", timeout_s=3))
+    assert [r.exercise for r in rows] == ["ok"] and rows[0].status is Status.NOT_RUN
