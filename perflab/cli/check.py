@@ -7,6 +7,7 @@ run (no kernel, not a notebook, bad arguments).
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -82,8 +83,12 @@ def handler(args: argparse.Namespace) -> int:
     from perflab.grading import results
     from perflab.grading.runner import DEFAULT_SEEDS, CheckOptions, check_paths, collect
 
-    if args.workers < 1 or args.timeout <= 0 or (args.run_cap is not None and args.run_cap <= 0):
-        print("--workers must be >= 1, and --timeout and --run-cap > 0", file=sys.stderr)
+    bad = [f"--workers must be >= 1, got {args.workers}"] if args.workers < 1 else []
+    for flag, value in (("--timeout", args.timeout), ("--run-cap", args.run_cap)):
+        if value is not None and not 0 < value < math.inf:  # also refuses nan
+            bad.append(f"{flag} must be a number of seconds > 0, got {value:g}")
+    if bad:
+        print("perflab check: " + "; ".join(bad), file=sys.stderr)
         return 2
     items = collect(args.paths)
     if not items:

@@ -92,6 +92,22 @@ def test_bad_arguments_and_empty_folders_exit_2(tmp_path: Path) -> None:
     assert _cli([str(tmp_path), "--timeout", "0"]) == 2
 
 
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    [
+        (["--timeout", "nan"], "--timeout must be a number of seconds > 0, got nan"),
+        (["--run-cap", "inf"], "--run-cap must be a number of seconds > 0, got inf"),
+        (["--workers", "0"], "--workers must be >= 1, got 0"),
+    ],
+)
+def test_bad_number_is_refused_naming_flag_and_value(
+    argv: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad --timeout, --run-cap or --workers exits 2 naming the flag, the value and the rule."""
+    assert _cli([str(tmp_path), *argv]) == 2
+    assert named in capsys.readouterr().err
+
+
 def _reports() -> list[NotebookReport]:
     good = NotebookReport(
         "a.ipynb",
