@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,6 +102,19 @@ def _prepare(nb: Any) -> Any:
     return nb
 
 
+def _without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
+    """The grader's environment minus API keys and database URLs.
+
+    Exercises run offline, and learner code runs in the kernel: a submission that printed
+    or raised with ``os.environ["OPENAI_API_KEY"]`` would carry the teacher's key into the
+    report. So the kernel never gets one.
+    """
+    from perflab.config import SECRET_FIELDS, env_name
+
+    secret = {env_name(field) for field in SECRET_FIELDS}
+    return {name: value for name, value in environ.items() if name.upper() not in secret}
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -150,7 +163,7 @@ def _run_once(
     }
     (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
     env = dict(
-        os.environ,
+        _without_secrets(os.environ),
         PERFLAB_CHECK_KEY=key,
         PERFLAB_CHECK_PARAMS=",".join(parameters),
         PERFLAB_DATA_DIR=str(data),

@@ -271,3 +271,25 @@ def test_unhashable_literal_in_parameters_cell_is_skipped(value: str) -> None:
     assert manifest.parameters == {"seed": 0, "n": 10}
     rows = grade_run(nb, manifest, RunInfo(seed=7, parameters={}, key=b"k", timeout_s=3))
     assert [r.exercise for r in rows] == ["ok"] and rows[0].status is Status.NOT_RUN
+
+
+def test_kernel_never_sees_api_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A submission that prints the environment cannot carry the teacher's keys into the report."""
+    secret = "sk-test-GRADERLEAK42"
+    monkeypatch.setenv("OPENAI_API_KEY", secret)
+    monkeypatch.setenv("DATABASE_URL", f"postgresql://u:{secret}@localhost/db")
+    nb = notebook(
+        cell(
+            "import os\n"
+            "raise RuntimeError(os.environ.get('OPENAI_API_KEY', 'no key')"
+            " + os.environ.get('DATABASE_URL', ' no url'))",
+            "leak",
+            "todo",
+        ),
+        cell(check("leak"), "leak", "check"),
+        exercises=["leak"],
+    )
+    report = check_notebook(write(nb, tmp_path / "leak.ipynb"), FAST)
+    feedback = " ".join(r.feedback for r in report.results)
+    assert "no key" in feedback, feedback  # the learner's error is reported, keys absent
+    assert secret not in repr(report)
