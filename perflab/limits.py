@@ -171,7 +171,8 @@ class TokenBucket:
 
     Args:
         rate: tokens added per second (> 0).
-        burst: bucket capacity (>= 1 call's worth, > 0).
+        burst: bucket capacity in tokens (> 0); a call asking for more than ``burst``
+            tokens is refused, since it could never be granted.
         clock: where time is read and how ``acquire`` waits (default: monotonic).
     """
 

@@ -36,6 +36,8 @@ __all__ = [
     "check_equal",
     "check_prediction",
     "check_true",
+    "param_fingerprint",
+    "short_repr",
     "sign",
     "source_digest",
 ]
@@ -93,9 +95,20 @@ def capture() -> Iterator[list[dict[str, Any]]]:
         _sink = previous
 
 
-def _short(value: Any) -> str:
+def short_repr(value: Any) -> str:
+    """``repr(value)``, cut to 200 characters: how records show values (and parameters)."""
     text = repr(value)
     return text if len(text) <= _REPR_MAX else text[: _REPR_MAX - 3] + "..."
+
+
+def param_fingerprint(value: Any) -> str:
+    """How a record shows a parameter's value: its repr, or for a long one a cut repr
+    plus a digest of the whole, so the grader can still tell any change apart."""
+    text = repr(value)
+    if len(text) <= _REPR_MAX:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{short_repr(value)} #{digest}"
 
 
 def _show(value: Any) -> str:
@@ -104,7 +117,7 @@ def _show(value: Any) -> str:
         value = value.item()  # numpy scalar -> Python scalar
     if isinstance(value, float):
         return f"{value:.6g}"
-    return _short(value)
+    return short_repr(value)
 
 
 def _caller_frame() -> FrameType | None:
@@ -132,7 +145,7 @@ def _params() -> dict[str, str]:
         return {}
     shell = get_ipython()
     namespace: dict[str, Any] = shell.user_ns if shell is not None else {}
-    return {name: _short(namespace.get(name, "<missing>")) for name in _PARAM_NAMES}
+    return {name: param_fingerprint(namespace.get(name, "<missing>")) for name in _PARAM_NAMES}
 
 
 def _emit(exercise: str, what: str, status: str, got: Any, hint: str, detail: str) -> None:
@@ -148,7 +161,7 @@ def _emit(exercise: str, what: str, status: str, got: Any, hint: str, detail: st
         "exercise": str(exercise),
         "what": str(what),
         "status": status,
-        "got": _short(got),
+        "got": short_repr(got),
         "hint": hint,
         "message": message,
         "params": _params(),

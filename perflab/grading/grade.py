@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from perflab.grading._worker import RUN_KEY
-from perflab.grading.checks import MIME_TYPE, sign, source_digest
+from perflab.grading.checks import (
+    MIME_TYPE,
+    param_fingerprint,
+    short_repr,
+    sign,
+    source_digest,
+)
 from perflab.grading.notebook import Manifest, cell_tag, parse_parameters
 from perflab.grading.results import NOTEBOOK_ROW, ExerciseResult, Status
 
@@ -173,10 +179,11 @@ def _verify(record: Any, number: int, cell: Any, info: RunInfo) -> str | None:
         )
     seen = record.get("params") or {}
     for name, value in info.parameters.items():
-        if name in seen and seen[name] != repr(value):
+        # compared the way the check recorded it (a long value: cut repr + digest)
+        if name in seen and seen[name] != param_fingerprint(value):
             return (
                 f"parameter `{name}` was {seen[name]} when the check ran, but the checker "
-                f"set it to {value!r}: don't assign to the parameters in your code"
+                f"set it to {short_repr(value)}: don't assign to the parameters in your code"
             )
     return None
 

@@ -99,3 +99,22 @@ def test_unsigned_outside_a_checker_run() -> None:
         pytest.skip("a key is set in this environment")
     assert _one(check_close, "x", "c", 1.0, 1.0)["sig"] is None
     assert math.isfinite(1.0)
+
+
+def test_long_parameter_is_not_mistaken_for_tampering() -> None:
+    """A parameter whose repr is over 200 characters matches its (cut) record: no false alarm."""
+    from perflab.grading.checks import param_fingerprint, sign, source_digest
+    from perflab.grading.grade import RunInfo, _verify
+
+    key = b"run-key"
+    items = list(range(100))
+    cell = {"source": "check_equal('ex', 'the items', items, items)"}
+    record = {
+        "params": {"items": param_fingerprint(items)},
+        "caller": source_digest(cell["source"]),
+    }
+    record["sig"] = sign(record, key)
+    info = RunInfo(seed=None, parameters={"items": items}, key=key, timeout_s=1)
+    assert _verify(record, 3, cell, info) is None
+    info = RunInfo(seed=None, parameters={"items": items[:-1]}, key=key, timeout_s=1)
+    assert "don't assign to the parameters" in (_verify(record, 3, cell, info) or "")
