@@ -11,6 +11,11 @@ perflab.widgets`` costs nothing; the explorers need a Jupyter front end to be
 played with, but they build and recompute headless too (set ``slider.value`` or call
 ``button.click()`` and read the ``HTML`` widget's ``value``).
 
+Where no kernel runs the explorer (a saved notebook on GitHub, the course website, a
+notebook opened but not yet run), its widgets cannot be drawn. So an explorer, when
+displayed, also carries a plain-text line saying to run the notebook and a still
+picture of its plot, marked as a still (``_repr_mimebundle_`` of the returned box).
+
 Simulated results say so: ``sim_explorer`` labels its table and histogram "simulated"
 with every parameter of the run, as ``perflab.viz`` does for figures.
 
@@ -22,10 +27,12 @@ with every parameter of the run, as ``perflab.viz`` does for figures.
 
 from __future__ import annotations
 
+import base64
+import functools
 import html
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +80,85 @@ def _plot_widget() -> Any:
     import ipywidgets as widgets
 
     return widgets.Image(format="png", layout=widgets.Layout(width=_PLOT_WIDTH, max_width="100%"))
+
+
+STILL_NOTE = "a still picture of the explorer: run the notebook to move its controls"
+
+
+def _still_png(fig: Figure) -> bytes:
+    """Render ``fig`` with a note above it saying it is a still, then close it."""
+    import matplotlib.pyplot as plt
+
+    fig.text(0.5, 1.0, STILL_NOTE, ha="center", va="bottom", fontsize=9, style="italic")
+    buffer = io.BytesIO()
+    # bbox "tight" grows the canvas to take in the note above the figure.
+    fig.savefig(buffer, format="png", dpi=fig.dpi, bbox_inches="tight", pad_inches=0.1)
+    plt.close(fig)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _explorer_class() -> type[Any]:
+    """The box every explorer returns: an ``ipywidgets.VBox`` that displays well unrun.
+
+    Made on first use, so ``import perflab.widgets`` does not import ipywidgets.
+    """
+    import ipywidgets as widgets
+
+    class Explorer(widgets.VBox):  # type: ignore[misc]  # ipywidgets is untyped
+        """A ``VBox`` whose display also carries a text line and a still picture.
+
+        A live front end (JupyterLab) draws the widget view and ignores the rest; a
+        renderer with no kernel (GitHub, the course website, nbconvert) falls back
+        to the still picture (``image/png``) or the text (``text/plain``), instead of
+        a raw ``VBox(children=(HBox(...`` repr.
+        """
+
+        def __init__(
+            self,
+            children: Sequence[Any],
+            *,
+            name: str,
+            summary: Callable[[], str],
+            still: Callable[[], bytes | None],
+        ) -> None:
+            super().__init__(list(children))
+            self._perflab_name = name
+            self._perflab_summary = summary
+            self._perflab_still = still
+
+        def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+            bundle: dict[str, Any] = super()._repr_mimebundle_(**kwargs)
+            bundle["text/plain"] = (
+                f"{self._perflab_name}: {self._perflab_summary()}\n"
+                "Its controls move only in a running notebook: run the notebook "
+                "(Run > Run All Cells) to use them."
+            )
+            picture = self._perflab_still()
+            if picture is not None:
+                bundle["image/png"] = base64.b64encode(picture).decode("ascii")
+            return bundle
+
+    return Explorer
+
+
+def _explorer(
+    children: Sequence[Any],
+    *,
+    name: str,
+    summary: Callable[[], str],
+    still: Callable[[], bytes | None],
+) -> Any:
+    """Wrap an explorer's widgets in the box that displays a still picture when unrun.
+
+    Args:
+        children: the explorer's widgets, top to bottom.
+        name: what it is, e.g. ``"Amdahl explorer (sliders P and S)"``.
+        summary: returns the current state in one line of words.
+        still: returns a PNG of the current plot (made with ``_still_png``), or
+            ``None`` when there is no plot to show.
+    """
+    return _explorer_class()(children, name=name, summary=summary, still=still)
 
 
 def _table(rows: Sequence[tuple[str, str]]) -> str:
@@ -184,7 +270,8 @@ def amdahl_explorer(p: float = 0.9, s: float = 2.0) -> Any:
         s: starting ``S``.
 
     Returns:
-        An ``ipywidgets.VBox``: the two sliders, a line of text and the plot.
+        An ``ipywidgets.VBox``: the two sliders, a line of text and the plot. Unrun, it
+        displays as a still picture and a line saying to run the notebook.
     """
     import ipywidgets as widgets
 
@@ -202,10 +289,18 @@ def amdahl_explorer(p: float = 0.9, s: float = 2.0) -> Any:
         text.value = f"<b>{html.escape(view.describe())}</b>"
         plot.value = _png(_amdahl_figure(view))
 
+    def current() -> AmdahlView:
+        return amdahl_view(p_slider.value, s_slider.value)
+
     p_slider.observe(update, names="value")
     s_slider.observe(update, names="value")
     update()
-    return widgets.VBox([widgets.HBox([p_slider, s_slider]), text, plot])
+    return _explorer(
+        [widgets.HBox([p_slider, s_slider]), text, plot],
+        name="Amdahl explorer (sliders P and S)",
+        summary=lambda: current().describe(),
+        still=lambda: _still_png(_amdahl_figure(current())),
+    )
 
 
 # ------------------------------------------------------------------ cache threshold
@@ -328,7 +423,8 @@ def threshold_explorer(
         max_listed: at most this many false hits are listed.
 
     Returns:
-        An ``ipywidgets.VBox``: the slider, a table, the false hits and the plot.
+        An ``ipywidgets.VBox``: the slider, a table, the false hits and the plot. Unrun,
+        it displays as a still picture and a line saying to run the notebook.
     """
     import ipywidgets as widgets
 
@@ -351,9 +447,17 @@ def threshold_explorer(
         text.value = _table(view.rows()) + "<b>false hits (wrong answers served):</b>" + false_hits
         plot.value = _png(_threshold_figure(view, title))
 
+    def current() -> ThresholdView:
+        return threshold_view(sims, same, slider.value, pairs=pairs)
+
     slider.observe(update, names="value")
     update()
-    return widgets.VBox([slider, text, plot])
+    return _explorer(
+        [slider, text, plot],
+        name="Threshold explorer (a threshold slider)",
+        summary=lambda: "; ".join(f"{k} {v}" for k, v in current().rows()),
+        still=lambda: _still_png(_threshold_figure(current(), title)),
+    )
 
 
 # ------------------------------------------------------------------ the simulated pipeline
@@ -511,6 +615,7 @@ def sim_explorer(
 
     Returns:
         An ``ipywidgets.VBox``: controls, Run button, summary table and latency histogram.
+        Unrun, it displays as a still picture and a line saying to run the notebook.
     """
     import ipywidgets as widgets
 
@@ -534,6 +639,7 @@ def sim_explorer(
     status = widgets.HTML()
     text = widgets.HTML()
     plot = _plot_widget()
+    shown: list[SimView] = []  # the run on screen, for the still picture
 
     def load_profile(_change: object = None) -> None:
         settings = scenario_settings(profiles.value)
@@ -569,6 +675,7 @@ def sim_explorer(
         text.value = f"<b>{label}</b> (virtual clock)" + _table(view.rows())
         plot.value = _png(_sim_figure(view))
         status.value = ""
+        shown[:] = [view]
 
     load_profile()
     profiles.observe(load_profile, names="value")
@@ -577,4 +684,19 @@ def sim_explorer(
     run.on_click(on_run)
     on_run()
     controls = widgets.VBox([profiles, workers, threshold, pool_max, clients, cache])
-    return widgets.VBox([controls, widgets.HBox([run, status]), text, plot])
+
+    def summary() -> str:
+        if not shown:
+            return "no run on screen (the first run failed: see its error)"
+        view = shown[-1]
+        from perflab import viz
+
+        rows = "; ".join(f"{k} {v}" for k, v in view.rows())
+        return f"{viz.simulated_label(view.params)} (virtual clock): {rows}"
+
+    return _explorer(
+        [controls, widgets.HBox([run, status]), text, plot],
+        name="Simulator explorer (controls and a Run button)",
+        summary=summary,
+        still=lambda: _still_png(_sim_figure(shown[-1])) if shown else None,
+    )

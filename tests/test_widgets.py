@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import math
 from collections.abc import Iterator
 from typing import Any
@@ -195,3 +196,54 @@ def test_sim_explorer_profile_resets_the_controls() -> None:
     assert _control(box, "workers").value == 5
     assert _control(box, "threshold").value == pytest.approx(0.75)
     assert _control(box, "pool max").value == 50
+
+
+# ------------------------------------------------------------------ displayed unrun
+
+
+def _display(box: Any) -> dict[str, Any]:
+    """What IPython puts in the notebook for ``box``: its display data, by MIME type."""
+    from IPython.core.formatters import DisplayFormatter
+
+    data, _metadata = DisplayFormatter().format(box)
+    return dict(data)
+
+
+def _still(data: dict[str, Any]) -> bytes:
+    return base64.b64decode(data["image/png"])
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: amdahl_explorer(p=0.9, s=10.0), "Amdahl explorer"),
+        (lambda: threshold_explorer(SIMS, SAME, pairs=PAIRS), "Threshold explorer"),
+        (lambda: sim_explorer(requests=20), "Simulator explorer"),
+    ],
+)
+def test_explorer_displays_a_text_line_and_a_still_picture(make: Any, name: str) -> None:
+    """Beside the live widget view, the display holds a 'run the notebook' line and a PNG."""
+    data = _display(make())
+    assert "application/vnd.jupyter.widget-view+json" in data
+    text = data["text/plain"]
+    assert text.startswith(name) and "run the notebook" in text
+    assert "VBox(" not in text
+    assert _still(data).startswith(b"\x89PNG")
+
+
+def test_explorer_display_shows_its_current_state() -> None:
+    """The text line and the still follow the sliders: they describe what is on screen."""
+    box = amdahl_explorer(p=0.5, s=2.0)
+    before = _display(box)
+    assert amdahl_view(0.5, 2.0).describe() in before["text/plain"]
+    _control(box, "P").value = 0.9
+    after = _display(box)
+    assert amdahl_view(0.9, 2.0).describe() in after["text/plain"]
+    assert _still(after) != _still(before)
+
+
+def test_sim_explorer_display_after_a_failed_first_run_has_no_picture() -> None:
+    """With no run on screen there is no still to show, and the text says why."""
+    data = _display(sim_explorer(requests=0))
+    assert "no run on screen" in data["text/plain"]
+    assert "image/png" not in data
