@@ -1,12 +1,16 @@
-"""``perflab lab`` opens JupyterLab on the curriculum; ``perflab reset`` restores one notebook.
+"""``perflab lab`` opens JupyterLab on the learner's copy; ``perflab reset`` restores one notebook.
 
-Where the learner works (the *workspace*):
+Where the learner works (the *workspace*) is always a working copy, never the repository's
+or the wheel's own notebooks (those keep their executed outputs for nbval and the website):
 
-* in a source checkout, the checkout itself (``notebooks/``, ``exercises/``, ``solutions/``),
-  and the pristine originals are the committed files (``git show HEAD:...``);
-* from an installed wheel, a working copy in ``./perflab-curriculum``, made from the
-  packaged originals in ``perflab/_curriculum`` the first time, so those are never edited;
-* with ``--dir DIR``, a working copy in DIR, made from whichever of the two exists.
+* by default ``./perflab-curriculum``, made from the checkout or from the wheel's
+  ``perflab/_curriculum``, whichever perflab runs from; started from inside an existing
+  copy, that copy;
+* with ``--dir DIR``, a working copy in DIR (``--dir`` naming the checkout itself works on
+  the checkout, as before: the originals are then the committed files, ``git show HEAD:``).
+
+The copy's notebooks have their outputs cleared (see :mod:`perflab.curriculum`); with
+``--room`` it has no solutions. Re-running never overwrites a file the learner has.
 
 ``reset`` renames the learner's notebook to ``NAME.old1.ipynb`` (``old2``... if taken)
 and puts a fresh copy of the original in its place: nothing the learner wrote is lost.
@@ -22,6 +26,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perflab.errors import PerflabError
 
@@ -29,6 +34,7 @@ __all__ = [
     "WORKING_COPY",
     "Workspace",
     "find_notebook",
+    "lab_command",
     "make_working_copy",
     "register",
     "reset_notebook",
@@ -38,14 +44,18 @@ __all__ = [
 WORKING_COPY = "perflab-curriculum"
 _KEPT = re.compile(r"\.old\d+\.ipynb$")  # a learner's earlier version, kept by reset
 
+if TYPE_CHECKING:
+    from perflab.curriculum import CopyReport, Mode
+
 
 @dataclass(frozen=True)
 class Workspace:
     """Where the learner works and where the untouched originals come from.
 
     Attributes:
-        root: the folder JupyterLab opens; holds notebooks/, exercises/, solutions/.
-        pristine: the folder of the originals, or ``None`` in a checkout (git HEAD).
+        root: the folder JupyterLab opens; holds notebooks/, exercises/ (and solutions/).
+        pristine: the folder of the originals, or ``None`` when working in a checkout
+            itself (the originals are then git HEAD).
     """
 
     root: Path
@@ -56,10 +66,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``lab`` and ``reset``."""
     lab = subparsers.add_parser(
         "lab",
-        help="open JupyterLab on the curriculum",
-        description="Open JupyterLab on the curriculum. From a checkout it opens the checkout; "
-        f"from an installed package it first copies the curriculum to ./{WORKING_COPY} (once) and "
-        "opens that, so the packaged originals stay pristine.",
+        help="open JupyterLab on your copy of the curriculum",
+        description="Open JupyterLab on your own copy of the curriculum, at 00_welcome. The "
+        f"first run copies the lessons and exercises (outputs cleared) to ./{WORKING_COPY}; "
+        "later runs add only files that are missing and never overwrite your work. "
+        "`perflab` works in its terminals and in `!` commands.",
     )
     lab.add_argument(
         "--no-browser", action="store_true", help="start the server without opening a browser"
@@ -71,7 +82,17 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--dir",
         type=Path,
         metavar="DIR",
-        help="work in DIR (a copy of the curriculum is made there if missing)",
+        help=f"work in DIR (default ./{WORKING_COPY}); a copy is made there if missing",
+    )
+    lab.add_argument(
+        "--room",
+        action="store_true",
+        help="a copy for a taught room: lessons and exercises, no solutions",
+    )
+    lab.add_argument(
+        "--copy-only",
+        action="store_true",
+        help="make or update the copy, say what was copied and kept, and stop",
     )
     lab.add_argument(
         "--print-command",
@@ -89,7 +110,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     reset.add_argument(
         "notebook",
         metavar="NOTEBOOK",
-        help="a path (exercises/beginner/01_measure_first.ipynb) or a unique part of a name (01_measure)",
+        help="a path (exercises/03_cache_economics.ipynb) or a unique part of a name (03_cache)",
     )
     reset.add_argument(
         "--dir", type=Path, metavar="DIR", help="the working copy (default: as for `perflab lab`)"
@@ -99,40 +120,52 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def workspace(directory: Path | None = None, *, cwd: Path | None = None) -> Workspace:
     """Decide where the learner works; see the module docstring for the rules."""
+    from perflab.curriculum import find_copy
     from perflab.paths import curriculum_root, is_checkout
 
     source = curriculum_root()
+    here = (cwd or Path.cwd()).resolve()
     if directory is not None:
-        return Workspace(directory.expanduser().resolve(), source)
-    if is_checkout():
-        return Workspace(source, None)
-    return Workspace(((cwd or Path.cwd()) / WORKING_COPY).resolve(), source)
+        root = (here / directory.expanduser()).resolve()
+        if root == source and is_checkout():
+            return Workspace(source, None)  # working in the checkout itself, on purpose
+        return Workspace(root, source)
+    inside = find_copy(here)
+    if inside is not None:
+        return Workspace(inside, source)
+    return Workspace(here / WORKING_COPY, source)
 
 
-def make_working_copy(space: Workspace) -> list[Path]:
+def make_working_copy(space: Workspace, mode: Mode | None = None) -> CopyReport | None:
     """Copy the originals' files missing from the workspace (never overwrites).
 
+    Args:
+        space: the workspace; nothing is copied when it is the checkout itself.
+        mode: self-paced (default) or room, for a new copy; a copy keeps its first mode.
+
     Returns:
-        The files copied (empty when the workspace is up to date, or is the checkout).
+        What was copied and kept, or ``None`` when the workspace is the checkout.
     """
-    from perflab.paths import CURRICULUM_FOLDERS
+    from perflab.curriculum import Mode, make_copy
 
     if space.pristine is None or space.pristine == space.root:
-        return []
-    copied = []
-    for folder in CURRICULUM_FOLDERS:
-        for original in sorted((space.pristine / folder).rglob("*")):
-            rel = original.relative_to(space.pristine)
-            if not original.is_file() or any(
-                part in (".ipynb_checkpoints", "__pycache__") for part in rel.parts
-            ):
-                continue
-            target = space.root / rel
-            if not target.exists():
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(original, target)  # content only: packaged files may be read-only
-                copied.append(target)
-    return copied
+        return None
+    return make_copy(space.pristine, space.root, mode or Mode.SELF_PACED)
+
+
+def lab_command(root: Path, *, no_browser: bool = False, port: int | None = None) -> list[str]:
+    """The command that starts JupyterLab on ``root`` with the Python running perflab."""
+    from perflab.labsetup import jupyter_arguments
+
+    command = [sys.executable, "-m", "jupyter", "lab", *jupyter_arguments(root)]
+    if no_browser:
+        command.append("--no-browser")
+    if port is not None:
+        command.append(f"--port={port}")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # Containers (Docker, CI) often run as root, which JupyterLab refuses without this.
+        command.append("--allow-root")
+    return command
 
 
 def find_notebook(space: Workspace, name: str, *, cwd: Path | None = None) -> Path:
@@ -206,7 +239,9 @@ def _original_bytes(space: Workspace, rel: Path) -> bytes:
             raise PerflabError(
                 f"{rel} has no original in {space.pristine}: only curriculum notebooks can be reset"
             )
-        return original.read_bytes()
+        from perflab.curriculum import cleared_notebook
+
+        return cleared_notebook(original.read_bytes())  # as the copy had it: outputs cleared
     # A checkout: the original is the committed version.
     git = shutil.which("git")
     if git is None:
@@ -228,18 +263,28 @@ def _original_bytes(space: Workspace, rel: Path) -> bytes:
 def _lab(args: argparse.Namespace) -> int:
     import importlib.util
 
+    from perflab.curriculum import Mode
+    from perflab.labsetup import jupyter_environment, write_jupyter_config
+
     space = workspace(args.dir)
-    copied = make_working_copy(space)
-    if copied:
-        print(f"copied {len(copied)} curriculum files to {space.root}", file=sys.stderr)
-    command = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={space.root}"]
-    if args.no_browser:
-        command.append("--no-browser")
-    if args.port is not None:
-        command.append(f"--port={args.port}")
-    if hasattr(os, "geteuid") and os.geteuid() == 0:
-        # Containers (Docker, CI) often run as root, which JupyterLab refuses without this.
-        command.append("--allow-root")
+    report = make_working_copy(space, Mode.ROOM if args.room else Mode.SELF_PACED)
+    if report is None:
+        print(f"working in the checkout itself: {space.root}", file=sys.stderr)
+    else:
+        print(report.summary(), file=sys.stderr)
+        if report.kept:
+            print(
+                "  your files were left as they are; `perflab reset NAME` gives you a fresh "
+                "copy of one (yours is kept beside it)",
+                file=sys.stderr,
+            )
+        if report.mode is Mode.SELF_PACED:
+            print("  solutions are in solutions/: try each exercise first", file=sys.stderr)
+    if args.copy_only:
+        print(space.root)
+        return 0
+    write_jupyter_config(space.root)
+    command = lab_command(space.root, no_browser=args.no_browser, port=args.port)
     if args.print_command:
         print(" ".join(command))
         return 0
@@ -249,7 +294,7 @@ def _lab(args: argparse.Namespace) -> int:
         )
     print(f"opening JupyterLab on {space.root} (Ctrl-C to stop)", file=sys.stderr)
     try:
-        return subprocess.call(command, cwd=space.root, env=os.environ.copy())
+        return subprocess.call(command, cwd=space.root, env=jupyter_environment(space.root))
     except KeyboardInterrupt:  # the normal way to stop a JupyterLab server
         return 0
 
