@@ -354,3 +354,16 @@ def test_concurrent_writers_lose_no_guess(data: Path) -> None:
     assert {(s.name, s.value, s.measured) for s in saved} == {
         (f"w{k}_{i}", float(i), float(i + 1)) for k in range(4) for i in range(15)
     }
+
+
+def test_the_docs_show_real_output(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/predictions.md's example guess and reveal are what the calls print."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "predictions.md").read_text()
+    p = Predictions("01", data_dir=data)
+    p.guess("p99_first_sample", 0.5, low=0.2, high=1.0, unit="s")
+    p.reveal("p99_first_sample", 1.2345)
+    printed = capsys.readouterr().out
+    Predictions("01", data_dir=data).reveal("p99_first_sample", 1.2345)
+    printed += capsys.readouterr().out
+    for line in printed.splitlines():
+        assert line in doc, f"docs/predictions.md does not show {line!r}"
