@@ -85,6 +85,11 @@ def make_exercise(solution: Any) -> Any:
         if BEGIN in cell.source:
             cell.source = _strip_region(cell.source, exercise, cell.cell_type == "markdown")
         cell.metadata = {k: v for k, v in cell.metadata.items() if k in _KEEP_CELL_META}
+        course = cell.metadata.get("perflab", {})
+        if isinstance(course, dict) and "exercise_source" in course:
+            # a course header/footer (perflab.course.generate): the exercise's own wording
+            cell.source = course["exercise_source"]
+            cell.metadata["perflab"] = {k: v for k, v in course.items() if k != "exercise_source"}
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
