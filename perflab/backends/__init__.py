@@ -11,9 +11,11 @@ from their modules:
   feel remote.
 - ``perflab.backends.supabase_store``: ``SupabaseStore``.
 - ``perflab.backends.openai_client``, ``perflab.backends.tavily_client``: the real
-  services behind the simulator's interfaces.
-- ``perflab.backends.standin``: a local HTTP server speaking the OpenAI and Tavily
-  APIs, driven by the simulator (``perflab sim serve``).
+  services behind the service contract (``perflab.services``) the simulator also
+  implements.
+
+The backends import the engine and never ``perflab.sim`` (tests/test_walls.py). The
+OpenAI/Tavily stand-in server is simulator code: ``perflab.sim.standin``.
 """
 
 from __future__ import annotations

@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from perflab.backends._http import parse_retry_after
 from perflab.cache._store import (
     CounterBuffer,
     Entry,
@@ -36,7 +35,8 @@ from perflab.cache._store import (
     as_vector,
     check_entries,
 )
-from perflab.errors import RateLimited, ServiceError
+from perflab.errors import ServiceError
+from perflab.http_errors import error_for_status, parse_retry_after
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -147,10 +147,16 @@ class SupabaseStore(StoreBase):
             # A non-JSON error page carries the HTTP status as its code; PostgREST's own
             # errors carry PGRST... or a 5-character SQLSTATE instead.
             status = int(code) if code.isdigit() and 100 <= int(code) < 600 else None
-            if status == 429 or code == "429":
+            if status is not None:
                 retry_after = getattr(self._seen, "retry_after", None)
                 self._seen.retry_after = None
-                raise RateLimited(f"supabase {what}: too many requests", retry_after) from exc
+                raise error_for_status(
+                    f"supabase {what}",
+                    status,
+                    retry_after,
+                    str(exc.message or "")[:200],
+                    key_name="SUPABASE_KEY",
+                ) from exc
             raise ServiceError(
                 f"supabase {what} failed: {exc.message} (code {exc.code})", status
             ) from exc

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from perflab.backends._http import error_for_status
-from perflab.backends.openai_client import Accounting
-from perflab.clock import Clock
+from perflab.clock import Clock, default_clock
 from perflab.errors import ConfigError, ServiceError, SimulationError
-from perflab.sim.services import Reply
+from perflab.http_errors import error_for_status
+from perflab.secret import reveal
+from perflab.services import Reply, SearchParams, ServiceAccount, ServiceStats
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
-
-    from perflab.sim.faults import ServiceStats
-    from perflab.sim.services import SearchParams
 
 __all__ = ["TAVILY_URL", "TavilySearch", "format_results"]
 
@@ -71,10 +68,7 @@ class TavilySearch:
     ) -> None:
         import httpx
 
-        from perflab.sim.services import SearchParams
-
-        getter = getattr(api_key, "get_secret_value", None)
-        key = str(getter()) if callable(getter) else (str(api_key) if api_key else "")
+        key = reveal(api_key) or ""
         if not key:
             raise ConfigError(
                 "TAVILY_API_KEY is not set (needed for PERFLAB_SEARCH_BACKEND=tavily)"
@@ -90,7 +84,8 @@ class TavilySearch:
             timeout=httpx.Timeout(timeout),
             headers={"Authorization": f"Bearer {key}"},
         )
-        self._account = Accounting("search", clock)
+        self._clock = default_clock(clock)
+        self._account = ServiceAccount("search")
 
     async def search(self, query: str, depth: str = "basic") -> Reply:
         """Search the web for ``query``; ``depth`` is ``basic`` or ``advanced`` (2 credits).
@@ -105,7 +100,7 @@ class TavilySearch:
         if depth not in ("basic", "advanced"):
             raise SimulationError(f"depth ({depth!r}) must be 'basic' or 'advanced'")
         payload = {"query": query, "search_depth": depth, "max_results": self.max_results}
-        with self._account.call("tavily search"):
+        with self._account.call(self._clock):
             try:
                 response = await self._http.post("/search", json=payload)
             except httpx.TimeoutException as exc:
@@ -114,16 +109,13 @@ class TavilySearch:
                 raise ServiceError(
                     f"tavily search could not be reached ({type(exc).__name__})"
                 ) from exc
-            if response.status_code in (401, 403):
-                raise ConfigError(
-                    f"tavily refused the key (HTTP {response.status_code}): check TAVILY_API_KEY"
-                )
             if response.status_code >= 400:
                 raise error_for_status(
                     "tavily search",
                     response.status_code,
                     response.headers.get("Retry-After"),
                     _detail(response),
+                    key_name="TAVILY_API_KEY",
                 )
             body = response.json()
         p = self.params

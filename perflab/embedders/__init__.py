@@ -16,7 +16,7 @@ from typing import Any
 
 from perflab.embedders.base import AsyncEmbedder, Embedder, FloatArray, l2_normalise
 from perflab.embedders.hashing import HashingEmbedder
-from perflab.embedders.openai import _KNOWN_DIMS, OpenAIEmbedder
+from perflab.embedders.openai import MODEL_DIMS, OpenAIEmbedder
 from perflab.embedders.sentence_transformers import SentenceTransformerEmbedder
 from perflab.embedders.wordllama import WordLlamaEmbedder
 from perflab.errors import ConfigError
@@ -80,7 +80,7 @@ def get_embedder(name: str, **kwargs: Any) -> Embedder:
         if detail:
             # The recorded name is "openai/<model>-<dim>"; a bare model name works too.
             model, dash, size = detail.rpartition("-")
-            if dash and size.isdigit() and detail not in _KNOWN_DIMS:
+            if dash and size.isdigit() and detail not in MODEL_DIMS:
                 kwargs.setdefault("model", model)
                 kwargs.setdefault("dim", int(size))
             else:

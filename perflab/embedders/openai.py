@@ -7,34 +7,102 @@ text would pay the round trip, and the rate limit, once per text.
 
 The API key is handed to the SDK and never printed, logged or shown in ``repr``.
 
-The SDK's exceptions stop here: they are translated at this adapter's boundary into
-perflab's, so ``Retry`` and ``CircuitBreaker`` treat this embedder like every other
-service: HTTP 429 -> ``RateLimited`` (with the Retry-After the API sent), 5xx, timeouts
-and refused connections -> ``ServiceError``, 401/403 -> ``ConfigError`` (a wrong key is
-not worth retrying), any other 4xx -> ``ServiceError`` with its status. The original
-exception stays attached as ``__cause__``.
+The SDK's exceptions stop here: ``map_openai_error`` (the one mapper, also used by
+``perflab.backends.openai_client``) translates them into perflab's, so ``Retry`` and
+``CircuitBreaker`` treat this embedder like every other service: HTTP 429 ->
+``RateLimited`` (with the Retry-After the API sent), 5xx, timeouts and refused
+connections -> ``ServiceError``, 401/403 -> ``ConfigError`` (a wrong key is not worth
+retrying), any other 4xx -> ``ServiceError`` with its status. The original exception
+stays attached as ``__cause__``.
+
+One layer retries: the engine's ``Retry`` around each request. The SDK's own retries
+are always off (``max_retries=0`` in ``openai_client_kwargs``), here and in the
+pipeline's ``OpenAIEmbeddingsAPI``, which is built on this class.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from perflab.backends._http import error_for_status
-from perflab.embedders.base import FloatArray, l2_normalise
-from perflab.errors import ConfigError, ServiceError
+from perflab.arrays import FloatArray
+from perflab.embedders.base import l2_normalise
+from perflab.errors import PerflabError, ServiceError
+from perflab.http_errors import error_for_status
+from perflab.retry import Retry
+from perflab.secret import reveal
 
-__all__ = ["OpenAIEmbedder", "translate_sdk_errors"]
+if TYPE_CHECKING:
+    from pydantic import SecretStr
 
-# Native output sizes; text-embedding-3-* also accept a smaller ``dimensions``.
-_KNOWN_DIMS = {
+__all__ = [
+    "MODEL_DIMS",
+    "OpenAIEmbedder",
+    "map_openai_error",
+    "openai_client_kwargs",
+    "translate_sdk_errors",
+]
+
+#: Native output sizes of OpenAI's embedding models; text-embedding-3-* also accept a
+#: smaller ``dimensions``. The one table: the stand-in server answers with these too.
+MODEL_DIMS = {
     "text-embedding-3-small": 1536,
     "text-embedding-3-large": 3072,
     "text-embedding-ada-002": 1536,
 }
+_KNOWN_DIMS = MODEL_DIMS  # the old private name
+
+
+def map_openai_error(exc: Exception, service: str) -> PerflabError:
+    """Translate an ``openai`` SDK exception into the perflab error the engine understands.
+
+    Args:
+        exc: what the SDK raised.
+        service: who failed, for the message (``"openai embeddings (text-embedding-3-small)"``).
+
+    Returns:
+        ``RateLimited`` for 429 (``retry_after`` from Retry-After or retry-after-ms),
+        ``ConfigError`` for 401/403 (the key was refused), else ``ServiceError``.
+    """
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):  # a subclass of APIConnectionError: first
+        return ServiceError(f"{service} timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        return ServiceError(
+            f"{service} could not be reached ({type(exc.__cause__ or exc).__name__})"
+        )
+    if isinstance(exc, openai.APIStatusError):
+        headers = exc.response.headers
+        retry_after = headers.get("retry-after")
+        if retry_after is None and headers.get("retry-after-ms"):
+            retry_after = str(float(headers["retry-after-ms"]) / 1000)
+        return error_for_status(
+            service, int(exc.status_code), retry_after, key_name="OPENAI_API_KEY"
+        )
+    return ServiceError(f"{service} failed ({type(exc).__name__})")
+
+
+def openai_client_kwargs(
+    api_key: object | None, base_url: str | None, timeout: float
+) -> dict[str, Any]:
+    """Arguments for ``openai.OpenAI``/``AsyncOpenAI``: the SDK never retries by itself.
+
+    Args:
+        api_key: a ``SecretStr`` or ``str``; ``None`` lets the SDK read OPENAI_API_KEY.
+        base_url: an OpenAI-compatible endpoint; ``None`` for the SDK's default.
+        timeout: seconds per request.
+    """
+    kwargs: dict[str, Any] = {"timeout": timeout, "max_retries": 0}  # the engine's Retry retries
+    if base_url is not None:
+        kwargs["base_url"] = base_url
+    key = reveal(api_key)
+    if key is not None:
+        kwargs["api_key"] = key
+    return kwargs
 
 
 @contextmanager
@@ -53,22 +121,8 @@ def translate_sdk_errors(service: str) -> Iterator[None]:
 
     try:
         yield
-    except openai.APITimeoutError as exc:  # a subclass of APIConnectionError: first
-        raise ServiceError(f"{service} timed out") from exc
-    except openai.APIConnectionError as exc:
-        cause = type(exc.__cause__ or exc).__name__
-        raise ServiceError(f"{service} could not be reached ({cause})") from exc
-    except openai.APIStatusError as exc:
-        status = int(exc.status_code)
-        if status in (401, 403):
-            raise ConfigError(
-                f"{service} refused the key (HTTP {status}): check OPENAI_API_KEY"
-            ) from exc
-        headers = exc.response.headers
-        retry_after = headers.get("retry-after")
-        if retry_after is None and headers.get("retry-after-ms"):
-            retry_after = str(float(headers["retry-after-ms"]) / 1000)
-        raise error_for_status(service, status, retry_after) from exc
+    except openai.OpenAIError as exc:
+        raise map_openai_error(exc, service) from exc
 
 
 class OpenAIEmbedder:
@@ -80,10 +134,12 @@ class OpenAIEmbedder:
             only); for text-embedding-3-* a smaller value is sent as ``dimensions``.
         base_url: API root, e.g. ``"http://127.0.0.1:8000/v1"``; ``None`` uses the
             SDK default (or ``OPENAI_BASE_URL``).
-        api_key: ``None`` lets the SDK read ``OPENAI_API_KEY``.
+        api_key: a ``SecretStr`` or ``str``; ``None`` lets the SDK read ``OPENAI_API_KEY``.
         batch_size: texts per request.
         timeout: seconds per request.
-        max_retries: the SDK's own retries on 429/5xx.
+        max_retries: retries of a failed request (429, 5xx, timeout) by the engine's
+            ``Retry`` (full jitter, honours Retry-After); ignored when ``retry`` is given.
+        retry: the retry policy for each request; default ``Retry(max_retries + 1)``.
     """
 
     def __init__(
@@ -92,12 +148,13 @@ class OpenAIEmbedder:
         *,
         dim: int | None = None,
         base_url: str | None = None,
-        api_key: str | None = None,
+        api_key: SecretStr | str | None = None,
         batch_size: int = 100,
         timeout: float = 30.0,
         max_retries: int = 2,
+        retry: Retry | None = None,
     ) -> None:
-        native = _KNOWN_DIMS.get(model)
+        native = MODEL_DIMS.get(model)
         if dim is None:
             if native is None:
                 raise ValueError(f"unknown embedding size for model {model!r}: pass dim=")
@@ -106,6 +163,8 @@ class OpenAIEmbedder:
             raise ValueError(f"dim ({dim}) must be >= 1")
         if batch_size < 1:
             raise ValueError(f"batch_size ({batch_size}) must be >= 1")
+        if max_retries < 0:
+            raise ValueError(f"max_retries ({max_retries}) must be >= 0 (0: no retries)")
         self.model = model
         self._dim = dim
         # Only text-embedding-3-* accept ``dimensions``; send it when it changes something.
@@ -115,6 +174,7 @@ class OpenAIEmbedder:
         self.batch_size = batch_size
         self.timeout = timeout
         self.max_retries = max_retries
+        self.retry = retry if retry is not None else Retry(max_retries + 1)
         self._client: Any = None
         self._aclient: Any = None
 
@@ -133,12 +193,7 @@ class OpenAIEmbedder:
         return f"openai embeddings ({self.model})"
 
     def _client_kwargs(self) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {"timeout": self.timeout, "max_retries": self.max_retries}
-        if self.base_url is not None:
-            kwargs["base_url"] = self.base_url
-        if self._api_key is not None:
-            kwargs["api_key"] = self._api_key
-        return kwargs
+        return openai_client_kwargs(self._api_key, self.base_url, self.timeout)
 
     def _request(self, batch: Sequence[str]) -> dict[str, Any]:
         request: dict[str, Any] = {"model": self.model, "input": list(batch)}
@@ -146,44 +201,63 @@ class OpenAIEmbedder:
             request["dimensions"] = self._dimensions
         return request
 
-    def _to_matrix(self, responses: list[tuple[Any, int]], n: int) -> FloatArray:
+    def _vectors(self, response: Any, n: int) -> FloatArray:
+        """The response's vectors in input order (the API promises an ``index``, not an order)."""
         out = np.zeros((n, self._dim), dtype=np.float32)
-        start = 0
-        for response, size in responses:
-            # The API returns one item per input with its ``index``; order is not promised.
-            for item in response.data:
-                vector = np.asarray(item.embedding, dtype=np.float32)
-                if vector.shape != (self._dim,):
-                    raise ValueError(
-                        f"{self.model} returned vectors of length {vector.shape[0]}, expected {self._dim}"
-                    )
-                out[start + item.index] = vector
-            start += size
-        return l2_normalise(out)
+        for item in response.data:
+            vector = np.asarray(item.embedding, dtype=np.float32)
+            if vector.shape != (self._dim,):
+                raise ValueError(
+                    f"{self.model} returned vectors of length {vector.shape[0]}, expected {self._dim}"
+                )
+            out[item.index] = vector
+        return out
 
     def _batches(self, texts: Sequence[str]) -> list[Sequence[str]]:
         return [texts[i : i + self.batch_size] for i in range(0, len(texts), self.batch_size)]
 
-    def embed(self, texts: Sequence[str]) -> FloatArray:
-        """Embed ``texts`` in batches of ``batch_size`` (one HTTP request each).
-
-        Raises:
-            RateLimited: HTTP 429 (after the SDK's own ``max_retries``).
-            ServiceError: 5xx, a timeout, or no connection.
-            ConfigError: the key was refused.
-        """
-        if not texts:
-            return np.zeros((0, self._dim), dtype=np.float32)
+    def _post(self, batch: Sequence[str]) -> FloatArray:
+        """One request (sync), errors translated."""
         if self._client is None:
             import openai
 
             self._client = openai.OpenAI(**self._client_kwargs())
         with translate_sdk_errors(self._service):
-            responses = [
-                (self._client.embeddings.create(**self._request(batch)), len(batch))
-                for batch in self._batches(texts)
-            ]
-        return self._to_matrix(responses, len(texts))
+            response = self._client.embeddings.create(**self._request(batch))
+        return self._vectors(response, len(batch))
+
+    async def arequest(self, texts: Sequence[str]) -> tuple[FloatArray, int]:
+        """One request for all of ``texts``, with no retry: unit vectors and prompt tokens.
+
+        For callers that retry (and count) themselves, such as the pipeline's
+        ``OpenAIEmbeddingsAPI``; ``aembed`` batches and retries.
+
+        Raises:
+            RateLimited, ServiceError, ConfigError: as ``embed``.
+        """
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32), 0
+        if self._aclient is None:
+            import openai
+
+            self._aclient = openai.AsyncOpenAI(**self._client_kwargs())
+        with translate_sdk_errors(self._service):
+            response = await self._aclient.embeddings.create(**self._request(texts))
+        tokens = response.usage.prompt_tokens if response.usage is not None else 0
+        return l2_normalise(self._vectors(response, len(texts))), int(tokens)
+
+    def embed(self, texts: Sequence[str]) -> FloatArray:
+        """Embed ``texts`` in batches of ``batch_size`` (one HTTP request each).
+
+        Raises:
+            RateLimited: HTTP 429 (after ``retry`` gave up).
+            ServiceError: 5xx, a timeout, or no connection.
+            ConfigError: the key was refused.
+        """
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        parts = [self.retry.call(self._post, batch) for batch in self._batches(texts)]
+        return l2_normalise(np.concatenate(parts))
 
     async def aembed(self, texts: Sequence[str]) -> FloatArray:
         """Like ``embed``, with ``AsyncOpenAI``: batches go out one after another.
@@ -193,17 +267,10 @@ class OpenAIEmbedder:
         """
         if not texts:
             return np.zeros((0, self._dim), dtype=np.float32)
-        if self._aclient is None:
-            import openai
-
-            self._aclient = openai.AsyncOpenAI(**self._client_kwargs())
-        responses = []
-        with translate_sdk_errors(self._service):
-            for batch in self._batches(texts):
-                responses.append(
-                    (await self._aclient.embeddings.create(**self._request(batch)), len(batch))
-                )
-        return self._to_matrix(responses, len(texts))
+        parts = [
+            (await self.retry.acall(self.arequest, batch))[0] for batch in self._batches(texts)
+        ]
+        return np.concatenate(parts)
 
     def close(self) -> None:
         """Close the sync client's HTTP connections (the async one closes with its loop)."""

@@ -9,15 +9,14 @@
 pieces (cache, pool, breaker, limiter, retry, batcher) against simulated services
 (web search, LLM, embeddings API, database) on a virtual-time asyncio loop; it works
 from plain Python and inside Jupyter. ``compare`` judges the guide's claims;
-``simulate_mmc`` checks the machinery against Erlang C. ``run_live`` runs the same
-pipeline on the real clock with the real services the settings select (OpenAI,
-Tavily). See docs/sim.md.
+``simulate_mmc`` checks the machinery against Erlang C. ``perflab.live.run_live``
+(outside this package, since it uses the real backends) runs the same pipeline on the
+real clock with the real services the settings select (OpenAI, Tavily). See docs/sim.md.
 """
 
 from __future__ import annotations
 
 from perflab.sim.faults import Fault, FaultKind, ServiceStats
-from perflab.sim.live import run_live
 from perflab.sim.loop import VirtualClock, VirtualTimeLoop, in_running_loop, run_virtual
 from perflab.sim.pipeline import COLUMNS, STAGES, Backends, ServiceParams, Switches
 from perflab.sim.queueing import MMcResult, simulate_mmc
@@ -62,7 +61,6 @@ __all__ = [
     "Workload",
     "in_running_loop",
     "load_catalogue",
-    "run_live",
     "run_virtual",
     "scenario_settings",
     "simulate",

@@ -20,8 +20,19 @@ from dataclasses import dataclass
 import numpy as np
 
 from perflab.errors import ServiceError, SimulationError
+from perflab.services import ServiceAccount, ServiceStats, check_positive, check_rate
 
-__all__ = ["Fault", "FaultKind", "ServiceStats", "SimService", "service_rng"]
+# ServiceStats, check_positive and check_rate live in perflab.services (the service
+# contract both the simulator and the real clients share); they are re-exported here.
+__all__ = [
+    "Fault",
+    "FaultKind",
+    "ServiceStats",
+    "SimService",
+    "check_positive",
+    "check_rate",
+    "service_rng",
+]
 
 
 class FaultKind(enum.Enum):
@@ -68,31 +79,6 @@ class Fault:
         return self.start_s <= now < self.end_s
 
 
-@dataclass(frozen=True)
-class ServiceStats:
-    """A simulated service's accounting (fields documented in docs/sim.md).
-
-    Attributes:
-        name: the service.
-        calls: calls made, failed ones included.
-        ok: calls that succeeded.
-        errors: calls that failed with a ``ServiceError`` (5xx, outage, refused).
-        rate_limited: calls refused with ``RateLimited`` (429).
-        cost_usd: what the successful calls cost.
-        busy_s: total simulated time spent inside calls.
-        units: the billing unit consumed (credits, tokens...), successful calls only.
-    """
-
-    name: str
-    calls: int
-    ok: int
-    errors: int
-    rate_limited: int
-    cost_usd: float
-    busy_s: float
-    units: float
-
-
 def service_rng(seed: int, name: str) -> np.random.Generator:
     """The random stream of service ``name`` in a run seeded ``seed``.
 
@@ -100,20 +86,6 @@ def service_rng(seed: int, name: str) -> np.random.Generator:
     every other service's draws untouched (common random numbers across scenarios).
     """
     return np.random.default_rng([seed, zlib.crc32(name.encode())])
-
-
-def check_positive(owner: str, **values: float) -> None:
-    """Raise ``SimulationError`` naming the first value that is not > 0."""
-    for key, value in values.items():
-        if not (value > 0 and math.isfinite(value)):
-            raise SimulationError(f"{owner}.{key} ({value}) must be a finite number > 0")
-
-
-def check_rate(owner: str, **values: float) -> None:
-    """Raise ``SimulationError`` naming the first probability outside 0..1."""
-    for key, value in values.items():
-        if not 0.0 <= value <= 1.0:
-            raise SimulationError(f"{owner}.{key} ({value}) must be a probability within 0..1")
 
 
 class SimService:
@@ -134,8 +106,7 @@ class SimService:
         self.error_rate = error_rate
         self.faults = tuple(faults)
         self.rng = rng
-        self._calls = self._ok = self._errors = self._limited = 0
-        self._cost = self._busy = self._units = 0.0
+        self.account = ServiceAccount(name)
 
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
@@ -159,49 +130,40 @@ class SimService:
         Raises:
             ServiceError: a 503 during an outage (after a short connect time), or a 500.
         """
-        self._calls += 1
+        account = self.account
+        account.count_call()
         now = self._now()
         outage, factor, extra = self._conditions(now) if self.faults else (False, 1.0, 0.0)
         if outage:
-            self._errors += 1
+            account.count_error()
             await asyncio.sleep(0.05)
-            self._busy += 0.05
+            account.add_busy(0.05)
             raise ServiceError(f"{self.name}: service unavailable during {what} (outage)", 503)
         latency = latency_s * factor
         failed = self.rng.random() < self.error_rate + extra - self.error_rate * extra
         if failed:  # a failure usually comes back sooner than a success
             latency *= 0.5
         await asyncio.sleep(latency)
-        self._busy += latency
+        account.add_busy(latency)
         if failed:
-            self._errors += 1
+            account.count_error()
             raise ServiceError(f"{self.name}: internal error during {what}", 500)
-        self._ok += 1
+        account.count_ok()
 
     def _refuse(self) -> None:
         """Book a call refused by a rate limit."""
-        self._calls += 1
-        self._limited += 1
+        self.account.count_refused()
 
     def _charge(self, cost_usd: float, units: float) -> None:
-        self._cost += cost_usd
-        self._units += units
+        self.account.charge(cost_usd, units)
 
     def stats(self) -> ServiceStats:
         """A snapshot of the accounting."""
-        return ServiceStats(
-            self.name,
-            self._calls,
-            self._ok,
-            self._errors,
-            self._limited,
-            self._cost,
-            self._busy,
-            self._units,
-        )
+        return self.account.stats()
 
     def __repr__(self) -> str:
+        a = self.account
         return (
-            f"<{type(self).__name__} {self.name} [calls {self._calls}, errors {self._errors}, "
-            f"429s {self._limited}, ${self._cost:.4f}]>"
+            f"<{type(self).__name__} {self.name} [calls {a.calls}, errors {a.errors}, "
+            f"429s {a.rate_limited}, ${a.cost_usd:.4f}]>"
         )

@@ -21,12 +21,13 @@ unfold (simpy's ``RealtimeEnvironment`` idea).
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import functools
 import selectors
 import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from perflab.aio import in_running_loop, run_blocking
 from perflab.errors import SimulationError
 
 __all__ = ["VirtualClock", "VirtualTimeLoop", "in_running_loop", "run_virtual"]
@@ -135,15 +136,6 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         return f"<VirtualTimeLoop now={self.clock.now:.6f} running={self.is_running()}>"
 
 
-def in_running_loop() -> bool:
-    """Whether this thread is inside a running event loop (as in a Jupyter cell)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
 def _run_here(coro: Coroutine[Any, Any, T], start: float, speed: float | None) -> T:
     loop = VirtualTimeLoop(start, speed)
     try:
@@ -189,7 +181,4 @@ def run_virtual(
     if speed is not None and not speed > 0:
         coro.close()
         raise SimulationError(f"speed ({speed}) must be > 0, or None for as fast as possible")
-    if not in_running_loop():
-        return _run_here(coro, start, speed)
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="perflab-sim") as pool:
-        return pool.submit(_run_here, coro, start, speed).result()
+    return run_blocking(functools.partial(_run_here, coro, start, speed), thread_name="perflab-sim")

@@ -9,8 +9,8 @@ rate limiter, each switchable (``Switches``); the tuning values come from
 
 The services are simulated unless ``Backends`` hands the pipeline real ones (the
 adapters of ``perflab.backends``, built from the settings by
-``perflab.sim.live.build_backends``). Real services need the real clock:
-``perflab.sim.live.run_live`` runs this same pipeline on a normal event loop.
+``perflab.live.build_backends``). Real services need the real clock:
+``perflab.live.run_live`` runs this same pipeline on a normal event loop.
 """
 
 from __future__ import annotations

@@ -6,14 +6,14 @@ each one switchable: ``Retry`` (full jitter, honours Retry-After) outside, then 
 ``TokenBucket`` right around the call. ``EmbeddingBatcher`` collects the embedding
 misses of concurrent requests into batches sized by an ``AdaptiveBatcher``.
 
-The services are ``Protocol``s (``SearchService``, ``LLMService``,
-``TextEmbeddingsService``) so a real service can stand where a simulated one does:
-``perflab.backends`` (Tavily, OpenAI) implements the same methods and returns the same
-``Reply``. One mismatch is bridged here: the simulated embeddings API only *charges* for
-a count of texts (its vectors come from a local model), while the real one takes the
-texts and returns vectors. ``SimTextEmbeddings`` and ``LiveTextEmbeddings`` give both
-the same shape, ``await embed(texts) -> vectors``, and both leave the vectors in the
-exact LRU cache on the way.
+The services are the ``Protocol``s of ``perflab.services`` (``SearchService``,
+``LLMService``, ``TextEmbeddingsService``; re-exported here) so a real service can stand
+where a simulated one does: ``perflab.backends`` (Tavily, OpenAI) implements the same
+methods and returns the same ``Reply``. One mismatch is bridged here: the simulated
+embeddings API only *charges* for a count of texts (its vectors come from a local
+model), while the real one takes the texts and returns vectors. ``SimTextEmbeddings``
+and ``LiveTextEmbeddings`` give both the same shape, ``await embed(texts) -> vectors``,
+and both leave the vectors in the exact LRU cache on the way.
 """
 
 from __future__ import annotations
@@ -22,11 +22,11 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, Protocol, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
-import numpy.typing as npt
 
+from perflab.arrays import FloatArray
 from perflab.batcher import AdaptiveBatcher
 from perflab.breaker import CircuitBreaker
 from perflab.cache import EmbeddingCache
@@ -35,11 +35,11 @@ from perflab.embedders import get_embedder
 from perflab.errors import SimulationError
 from perflab.limits import ConcurrencyLimiter, TokenBucket
 from perflab.retry import Retry
+from perflab.services import LLMService, SearchService, TextEmbeddingsService
 from perflab.sim.services import SimEmbeddingsAPI
 
 if TYPE_CHECKING:
-    from perflab.sim.faults import ServiceStats
-    from perflab.sim.services import EmbeddingParams, LLMParams, Reply, SearchParams
+    from perflab.services import EmbeddingParams, ServiceStats
 
 __all__ = [
     "CatalogueEmbedder",
@@ -54,40 +54,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-FloatArray = npt.NDArray[np.float32]
-
-
-class SearchService(Protocol):
-    """Web search: ``SimSearch`` or ``perflab.backends.tavily_client.TavilySearch``."""
-
-    @property
-    def params(self) -> SearchParams: ...
-
-    async def search(self, query: str, depth: str = "basic") -> Reply: ...
-
-    def stats(self) -> ServiceStats: ...
-
-
-class LLMService(Protocol):
-    """Article writing: ``SimLLM`` or ``perflab.backends.openai_client.OpenAILLM``."""
-
-    @property
-    def params(self) -> LLMParams: ...
-
-    async def generate(self, prompt: str) -> Reply: ...
-
-    def stats(self) -> ServiceStats: ...
-
-
-class TextEmbeddingsService(Protocol):
-    """An embeddings API that takes texts and returns their vectors (``OpenAIEmbeddingsAPI``)."""
-
-    @property
-    def params(self) -> EmbeddingParams: ...
-
-    async def embed(self, texts: Sequence[str]) -> FloatArray: ...
-
-    def stats(self) -> ServiceStats: ...
 
 
 class SimTextEmbeddings:

@@ -189,7 +189,7 @@ async def asimulate(
 ) -> tuple[Pipeline, float]:
     """Build the pipeline on the running loop and drive it with ``requests``.
 
-    The loop is the virtual-time one for ``simulate``; ``perflab.sim.live.run_live``
+    The loop is the virtual-time one for ``simulate``; ``perflab.live.run_live``
     passes real ``backends`` and runs this on a normal (real-time) loop.
 
     Returns:
@@ -249,7 +249,7 @@ def simulate(
         SimulationError: an unknown profile, ``requests`` < 1, a fault window that
             starts after the run ended, settings that select a real service
             (PERFLAB_LLM_BACKEND=openai, PERFLAB_SEARCH_BACKEND=tavily: use
-            ``perflab.sim.live.run_live``), or another impossible parameter.
+            ``perflab.live.run_live``), or another impossible parameter.
     """
     settings = settings if settings is not None else scenario_settings(profile)
     refuse_real_services(settings)
@@ -274,7 +274,7 @@ def simulate(
     finally:
         if bar is not None:
             bar.close()
-    return _result(profile, seed, pipe, start)
+    return summarise_run(profile, seed, pipe, start)
 
 
 def refuse_real_services(settings: Settings) -> None:
@@ -301,12 +301,20 @@ def refuse_real_services(settings: Settings) -> None:
             f"{' and '.join(real)} selects a real service, which cannot run on the "
             "simulator's virtual clock (a virtual second passes in microseconds; a real "
             "call takes real ones, and no seed replays it): use "
-            "perflab.sim.live.run_live(settings=...) to run the pipeline on the real clock, "
+            "perflab.live.run_live(settings=...) to run the pipeline on the real clock, "
             "or set the backend back to sim"
         )
 
 
-def _result(profile: str, seed: int, pipe: Pipeline, start: float) -> SimResult:
+def summarise_run(profile: str, seed: int, pipe: Pipeline, start: float) -> SimResult:
+    """The ``SimResult`` of a finished run: its table, summary, services, stages, pool.
+
+    Args:
+        profile: the run's label.
+        seed: its seed.
+        pipe: the pipeline after ``asimulate`` returned.
+        start: the time the first request could start (``asimulate``'s second value).
+    """
     import pandas as pd
 
     frame = pd.DataFrame.from_records(pipe.rows, columns=list(COLUMNS))

@@ -1,7 +1,9 @@
 """Simulated remote services: web search, LLM, embeddings API and database.
 
-Every number below is a *default*, not a measurement: docs/sim.md lists each with its
-source and the date it was read. Change any of them through the dataclasses:
+Each one is described by a parameter dataclass of ``perflab.services`` (the contract it
+shares with the real clients in ``perflab.backends``; re-exported here). Every number
+there is a *default*, not a measurement: docs/sim.md lists each with its source and the
+date it was read. Change any of them through the dataclasses:
 
 >>> params = LLMParams(tokens_per_s=40.0)   # a slower model
 >>> params.price_out_per_1m_usd
@@ -14,12 +16,12 @@ network calls, where the P99 is several times the median.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from perflab.errors import RateLimited, ServiceError, SimulationError
-from perflab.sim.faults import Fault, SimService, check_positive, check_rate
+from perflab.services import DatabaseParams, EmbeddingParams, LLMParams, Reply, SearchParams
+from perflab.sim.faults import Fault, SimService
 
 __all__ = [
     "DatabaseParams",
@@ -34,21 +36,6 @@ __all__ = [
     "SimSearch",
     "Window",
 ]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """What a successful call returned and what it cost.
-
-    Attributes:
-        text: the result (research notes, an article).
-        units: billing units consumed (credits, tokens).
-        cost_usd: the call's price.
-    """
-
-    text: str
-    units: float
-    cost_usd: float
 
 
 def _lognormal(rng: np.random.Generator, median: float, sigma: float) -> float:
@@ -81,43 +68,6 @@ class Window:
 
 
 # ------------------------------------------------------------------ web search
-@dataclass(frozen=True)
-class SearchParams:
-    """A Tavily-like web search API (defaults: docs/sim.md, "Web search").
-
-    Attributes:
-        basic_median_s: median latency of a ``basic`` search.
-        advanced_median_s: median latency of an ``advanced`` search.
-        sigma: lognormal spread of both.
-        basic_credits: credits a basic search costs.
-        advanced_credits: credits an advanced search costs.
-        usd_per_credit: price of one credit (pay as you go).
-        rpm: requests per minute allowed; beyond it, 429.
-        error_rate: probability a call fails with a 500.
-        latency_scale: multiplies every latency (0.5 = twice as fast).
-    """
-
-    basic_median_s: float = 1.0
-    advanced_median_s: float = 2.5
-    sigma: float = 0.35
-    basic_credits: float = 1.0
-    advanced_credits: float = 2.0
-    usd_per_credit: float = 0.008
-    rpm: float = 1000.0
-    error_rate: float = 0.01
-    latency_scale: float = 1.0
-
-    def __post_init__(self) -> None:
-        check_positive(
-            "SearchParams",
-            basic_median_s=self.basic_median_s,
-            advanced_median_s=self.advanced_median_s,
-            rpm=self.rpm,
-            latency_scale=self.latency_scale,
-        )
-        check_rate("SearchParams", error_rate=self.error_rate)
-
-
 class SimSearch(SimService):
     """Simulated web search: ``await search(query, depth)`` returns research text."""
 
@@ -151,57 +101,6 @@ class SimSearch(SimService):
 
 
 # ------------------------------------------------------------------ LLM
-@dataclass(frozen=True)
-class LLMParams:
-    """An OpenAI-like chat model (defaults: gpt-4o-mini; docs/sim.md, "LLM").
-
-    Latency = time to first token + output tokens / tokens per second, with the
-    time to first token and the speed both lognormal, so the tail is long.
-
-    Attributes:
-        ttft_median_s: median time to first token.
-        ttft_sigma: its lognormal spread.
-        tokens_per_s: median output speed.
-        speed_sigma: lognormal spread of the speed.
-        input_tokens: prompt tokens per article (instructions + research).
-        output_tokens: median article length in tokens.
-        output_sigma: lognormal spread of the length.
-        price_in_per_1m_usd: price per million input tokens.
-        price_out_per_1m_usd: price per million output tokens.
-        rpm: requests per minute; beyond it, 429 with a Retry-After.
-        tpm: tokens per minute (input + output); beyond it, 429 with a Retry-After.
-        error_rate: probability a call fails with a 500.
-        latency_scale: multiplies every latency (0.5 = twice as fast).
-    """
-
-    ttft_median_s: float = 0.5
-    ttft_sigma: float = 0.4
-    tokens_per_s: float = 80.0
-    speed_sigma: float = 0.25
-    input_tokens: int = 2500
-    output_tokens: int = 600
-    output_sigma: float = 0.25
-    price_in_per_1m_usd: float = 0.15
-    price_out_per_1m_usd: float = 0.60
-    rpm: float = 500.0
-    tpm: float = 200_000.0
-    error_rate: float = 0.01
-    latency_scale: float = 1.0
-
-    def __post_init__(self) -> None:
-        check_positive(
-            "LLMParams",
-            ttft_median_s=self.ttft_median_s,
-            tokens_per_s=self.tokens_per_s,
-            input_tokens=self.input_tokens,
-            output_tokens=self.output_tokens,
-            rpm=self.rpm,
-            tpm=self.tpm,
-            latency_scale=self.latency_scale,
-        )
-        check_rate("LLMParams", error_rate=self.error_rate)
-
-
 class SimLLM(SimService):
     """Simulated chat completions: ``await generate(prompt)`` returns the article text."""
 
@@ -240,44 +139,6 @@ class SimLLM(SimService):
 
 
 # ------------------------------------------------------------------ embeddings
-@dataclass(frozen=True)
-class EmbeddingParams:
-    """An OpenAI-like embeddings endpoint (defaults: text-embedding-3-small; docs/sim.md).
-
-    Attributes:
-        base_median_s: median latency of a one-text call (the round trip).
-        per_text_s: extra latency per text in the batch.
-        sigma: lognormal spread.
-        tokens_per_text: tokens in one keyword (short queries).
-        price_per_1m_usd: price per million input tokens.
-        max_batch: most texts one call accepts.
-        rpm: requests per minute; beyond it, 429.
-        error_rate: probability a call fails with a 500.
-        latency_scale: multiplies every latency.
-    """
-
-    base_median_s: float = 0.12
-    per_text_s: float = 0.002
-    sigma: float = 0.3
-    tokens_per_text: float = 8.0
-    price_per_1m_usd: float = 0.02
-    max_batch: int = 2048
-    rpm: float = 3000.0
-    error_rate: float = 0.005
-    latency_scale: float = 1.0
-
-    def __post_init__(self) -> None:
-        check_positive(
-            "EmbeddingParams",
-            base_median_s=self.base_median_s,
-            tokens_per_text=self.tokens_per_text,
-            max_batch=self.max_batch,
-            rpm=self.rpm,
-            latency_scale=self.latency_scale,
-        )
-        check_rate("EmbeddingParams", error_rate=self.error_rate)
-
-
 class SimEmbeddingsAPI(SimService):
     """Simulated embeddings endpoint: charges time and money; vectors come from a real model."""
 
@@ -310,42 +171,6 @@ class SimEmbeddingsAPI(SimService):
 
 
 # ------------------------------------------------------------------ database
-@dataclass(frozen=True)
-class DatabaseParams:
-    """A hosted PostgreSQL (Supabase-like; docs/sim.md, "Database").
-
-    Attributes:
-        connect_median_s: opening a connection (TCP + TLS + auth): the guide's 150 ms.
-        connect_sigma: its lognormal spread.
-        query_median_s: a simple insert or select, round trip included.
-        vector_search_median_s: a nearest-neighbour query over the cache.
-        sigma: lognormal spread of queries.
-        max_connections: connections the server accepts; beyond it, refused.
-        error_rate: probability a query fails.
-        latency_scale: multiplies every latency.
-    """
-
-    connect_median_s: float = 0.150
-    connect_sigma: float = 0.2
-    query_median_s: float = 0.005
-    vector_search_median_s: float = 0.015
-    sigma: float = 0.5
-    max_connections: int = 60
-    error_rate: float = 0.0
-    latency_scale: float = 1.0
-
-    def __post_init__(self) -> None:
-        check_positive(
-            "DatabaseParams",
-            connect_median_s=self.connect_median_s,
-            query_median_s=self.query_median_s,
-            vector_search_median_s=self.vector_search_median_s,
-            max_connections=self.max_connections,
-            latency_scale=self.latency_scale,
-        )
-        check_rate("DatabaseParams", error_rate=self.error_rate)
-
-
 class SimConnection:
     """One open connection to the simulated database."""
 

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from perflab.backends.standin import StandInConfig, StandInServer
 from perflab.config import load_settings
-from perflab.sim import DatabaseParams, ServiceParams, run_live
+from perflab.live import run_live
+from perflab.sim import DatabaseParams, ServiceParams
+from perflab.sim.standin import StandInConfig, StandInServer
 from tests.cli.conftest import Run
 
 KEYS = {

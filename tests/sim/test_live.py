@@ -10,9 +10,9 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from perflab.backends.standin import StandInConfig, StandInServer
 from perflab.config import Settings, load_settings
 from perflab.errors import ConfigError, SimulationError
+from perflab.live import build_backends, run_live
 from perflab.sim import (
     COLUMNS,
     Backends,
@@ -20,11 +20,10 @@ from perflab.sim import (
     ServiceParams,
     Switches,
     Workload,
-    run_live,
     simulate,
 )
-from perflab.sim.live import build_backends
 from perflab.sim.remote import FetchedVectors
+from perflab.sim.standin import StandInConfig, StandInServer
 
 FAST = 0.001  # the stand-in's and the simulated database's latencies, in milliseconds
 OPENAI_TEST_KEY = "sk-test-LEAKCHECK123"

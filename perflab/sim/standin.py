@@ -1,5 +1,7 @@
 """``StandInServer``: a local HTTP server that answers like OpenAI and Tavily, run by the simulator.
 
+(Moved here from ``perflab.backends.standin``: it is simulator code.)
+
 ``perflab sim serve`` starts it. It speaks the request and response shapes of
 
 - ``POST /v1/chat/completions`` and ``POST /v1/embeddings`` (OpenAI; point the
@@ -35,15 +37,10 @@ import numpy as np
 from perflab.errors import RateLimited, ServiceError
 
 if TYPE_CHECKING:
-    from perflab.sim.services import EmbeddingParams, LLMParams, SearchParams
+    from perflab.services import EmbeddingParams, LLMParams, SearchParams
 
 __all__ = ["StandInConfig", "StandInServer"]
 
-_MODEL_DIMS = {
-    "text-embedding-3-small": 1536,
-    "text-embedding-3-large": 3072,
-    "text-embedding-ada-002": 1536,
-}
 _REASONS = {
     200: "OK",
     400: "Bad Request",
@@ -316,11 +313,12 @@ class StandInServer:
 
     async def _embed(self, request: dict[str, Any]) -> dict[str, Any]:
         from perflab.embedders import HashingEmbedder
+        from perflab.embedders.openai import MODEL_DIMS
 
         texts = request["input"]
         texts = [texts] if isinstance(texts, str) else [str(t) for t in texts]
         model = str(request.get("model", "text-embedding-3-small"))
-        dim = int(request.get("dimensions") or _MODEL_DIMS.get(model, 1536))
+        dim = int(request.get("dimensions") or MODEL_DIMS.get(model, 1536))
         await self.embeddings.embed(len(texts))
         embedder = self._embedders.setdefault(dim, HashingEmbedder(dim=dim))
         vectors = embedder.embed(texts).astype("<f4")

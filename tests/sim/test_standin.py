@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from perflab.backends.openai_client import OpenAIEmbeddingsAPI, OpenAILLM
-from perflab.backends.standin import StandInConfig, StandInServer
 from perflab.backends.tavily_client import TavilySearch
 from perflab.breaker import CircuitBreaker
 from perflab.clock import FakeClock
 from perflab.errors import CircuitOpen, ConfigError, RateLimited, ServiceError
 from perflab.sim.services import EmbeddingParams, LLMParams, SearchParams
+from perflab.sim.standin import StandInConfig, StandInServer
 
 T = TypeVar("T")
 FAST = 0.001  # latency_scale: the simulated seconds become milliseconds

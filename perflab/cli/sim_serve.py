@@ -1,7 +1,7 @@
 """``perflab sim serve``: run the OpenAI/Tavily stand-in from the shell.
 
 Registered under ``perflab sim`` by ``perflab/cli/sim.py`` (one call to
-``register_serve``). Only argparse is imported here; the server loads in the handler.
+``register_serve``; moved here from ``perflab.backends.serve_cli``: it is CLI code). Only argparse is imported here; the server loads in the handler.
 """
 
 from __future__ import annotations
@@ -77,8 +77,8 @@ def _serve(args: argparse.Namespace) -> int:
     import asyncio
     import dataclasses
 
-    from perflab.backends.standin import StandInConfig, StandInServer
     from perflab.sim.services import EmbeddingParams, LLMParams, SearchParams
+    from perflab.sim.standin import StandInConfig, StandInServer
 
     changes: dict[str, Any] = {}
     if args.error_rate is not None:

@@ -1,5 +1,9 @@
 """The same pipeline on the real clock, with real services: ``run_live(settings=...)``.
 
+Composition, not simulation: this module puts the simulator's pipeline together with
+the real clients of ``perflab.backends``, so it sits above both (it was
+``perflab.sim.live``; docs/architecture.md shows the layers).
+
 ``simulate`` runs the article pipeline against simulated services on virtual time.
 ``run_live`` runs the *same* ``Pipeline`` (cache, pool, breaker, limiter, retry,
 batcher) on a normal asyncio loop, where ``LoopClock`` reads real monotonic time, and
@@ -23,22 +27,19 @@ services answer differently every time.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-from collections.abc import Coroutine
-from typing import TYPE_CHECKING, Any, TypeVar
+import functools
+from typing import TYPE_CHECKING
 
+from perflab.aio import run_blocking
 from perflab.config import Settings, load_settings
-from perflab.sim.loop import in_running_loop
 from perflab.sim.pipeline import Backends, ServiceParams, Switches
-from perflab.sim.run import SimResult, _result, asimulate
+from perflab.sim.run import SimResult, asimulate, summarise_run
 from perflab.sim.workload import Workload
 
 if TYPE_CHECKING:
     from perflab.sim.pipeline import Pipeline
 
 __all__ = ["aclose_backends", "build_backends", "run_live"]
-
-T = TypeVar("T")
 
 
 def build_backends(settings: Settings) -> Backends:
@@ -145,13 +146,6 @@ def run_live(
             if owned:
                 await aclose_backends(chosen)
 
-    pipe, start = _run_real(main())
-    return _result(profile, seed, pipe, start)
-
-
-def _run_real(coro: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run``, or, inside a running loop (Jupyter), the same in a worker thread."""
-    if not in_running_loop():
-        return asyncio.run(coro)
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="perflab-live") as pool:
-        return pool.submit(asyncio.run, coro).result()
+    # asyncio.run, or, inside a running loop (Jupyter), the same in a worker thread.
+    pipe, start = run_blocking(functools.partial(asyncio.run, main()), thread_name="perflab-live")
+    return summarise_run(profile, seed, pipe, start)
