@@ -33,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     verbs = sim.add_subparsers(title="sim verbs", dest="sim_verb", metavar="VERB")
     _add_run(verbs)
     _add_compare(verbs)
-    # `sim serve` (the OpenAI/Tavily stand-in) lives with the real backends (argparse only).
-    from perflab.backends.serve_cli import register_serve
+    # `sim serve` (the OpenAI/Tavily stand-in) has its own module (argparse only).
+    from perflab.cli.sim_serve import register_serve
 
     register_serve(verbs)
 
@@ -125,7 +125,7 @@ def _run(args: argparse.Namespace) -> int:
     real: list[str] = []
     if args.live:
         from perflab.config import load_settings
-        from perflab.sim.live import build_backends, run_live
+        from perflab.live import build_backends, run_live
 
         settings = load_settings(None if args.profile == "baseline" else args.profile)
         backends = build_backends(settings)
