@@ -22,6 +22,11 @@ examples:
   perflab check exercises/03_cache_economics.ipynb
   perflab check submissions/ --workers 4 --csv results.csv
   perflab check my.ipynb --seed 1 --seed 2 --seed 3 --timeout 30 --junit report.xml
+  perflab check room/ --workers 4 --csv results.csv --html report.html
+
+a room in shards (each on its own machine), then one merge:
+  perflab check room/ --seed 11 --seed 12 --shard 1/3 --json > shard-1.json
+  perflab check merge shard-*.json --csv results.csv --html report.html
 """
 
 
@@ -69,11 +74,65 @@ def register(subparsers: Any) -> None:
     out.add_argument("--json", action="store_true", help="print the results as JSON")
     out.add_argument("--csv", metavar="FILE", help="write a learner x exercise CSV")
     out.add_argument("--junit", metavar="FILE", help="write JUnit XML (for CI)")
+    parser.add_argument(
+        "--html", metavar="FILE", help="write a self-contained HTML report of the room"
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="K/N",
+        help="grade only share K of N of the room (1/N is the first; by learner/notebook "
+        "name, stable); give the same --seed to every shard, then `perflab check merge`",
+    )
     parser.set_defaults(func=handler)
+
+
+def _write_outputs(args: argparse.Namespace, reports: list[Any], json_text: str) -> None:
+    """Print the table (or the JSON) and write the files the flags ask for."""
+    from perflab.grading import results
+
+    if args.json:
+        print(json_text)
+    else:
+        print(results.format_table(reports))
+    files = [(args.csv, results.to_csv), (args.junit, results.to_junit)]
+    if args.html:
+        from perflab.grading.report_html import to_html
+
+        files.append((args.html, to_html))
+    for flag, render in files:
+        if flag:
+            Path(flag).write_text(render(reports), encoding="utf-8")
+            print(f"wrote {flag}", file=sys.stderr if args.json else sys.stdout)
+
+
+def _merge(args: argparse.Namespace) -> int:
+    """``perflab check merge SHARD.json...``: one room's outputs from its shards' JSON."""
+    from perflab.grading import results
+    from perflab.grading.shard import ShardError, merge_json
+
+    if args.shard:
+        print("perflab check merge: --shard makes no sense when merging", file=sys.stderr)
+        return 2
+    texts: dict[str, str] = {}
+    for name in args.paths[1:]:
+        try:
+            texts[name] = Path(name).read_text(encoding="utf-8")
+        except OSError as exc:
+            print(f"perflab check merge: can't read {name}: {exc.strerror}", file=sys.stderr)
+            return 2
+    try:
+        reports = merge_json(texts)
+    except ShardError as exc:
+        print(f"perflab check merge: {exc}", file=sys.stderr)
+        return 2
+    _write_outputs(args, reports, results.to_json(reports))
+    return results.exit_code(reports)
 
 
 def handler(args: argparse.Namespace) -> int:
     """Run ``perflab check``; returns the exit code."""
+    if args.paths[0] == "merge":  # a room folder called merge is ./merge
+        return _merge(args)
     try:
         import nbformat  # noqa: F401
         import papermill  # noqa: F401
@@ -94,18 +153,33 @@ def handler(args: argparse.Namespace) -> int:
     if not items:
         print(f"no notebooks found in {', '.join(args.paths)}", file=sys.stderr)
         return 2
+    shard = None
+    if args.shard:
+        from perflab.grading.shard import ShardError, parse_shard, select
+
+        try:
+            shard = parse_shard(args.shard)
+        except ShardError as exc:
+            print(f"perflab check: {exc}", file=sys.stderr)
+            return 2
+        items, positions, total = select(args.paths, shard, collect)
     options = CheckOptions(
         seeds=tuple(dict.fromkeys(args.seeds or DEFAULT_SEEDS)),
         timeout_s=args.timeout,
         run_cap_s=args.run_cap,
     )
-    reports = check_paths(args.paths, options, workers=args.workers, progress=len(items) > 1)
-    if args.json:
-        print(results.to_json(reports))
+    if shard is None:
+        reports = check_paths(args.paths, options, workers=args.workers, progress=len(items) > 1)
+        json_text = results.to_json(reports)
     else:
-        print(results.format_table(reports))
-        for flag, render in ((args.csv, results.to_csv), (args.junit, results.to_junit)):
-            if flag:
-                Path(flag).write_text(render(reports), encoding="utf-8")
-                print(f"wrote {flag}")
+        from perflab.grading.runner import check_notebook
+        from perflab.grading.shard import check_items, shard_json
+
+        reports = check_items(
+            items, lambda nb, learner: check_notebook(nb, options, learner), args.workers
+        )
+        json_text = shard_json(reports, shard, positions, total)
+    _write_outputs(args, reports, json_text)
+    if shard is not None and not reports:
+        return 0  # a share of the room that happens to be empty: nothing failed
     return results.exit_code(reports)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import re
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from xml.etree import ElementTree as ET
@@ -13,9 +15,12 @@ __all__ = [
     "NOTEBOOK_ROW",
     "ExerciseResult",
     "NotebookReport",
+    "Prediction",
     "Status",
     "exit_code",
     "format_table",
+    "from_json",
+    "prediction_from_record",
     "to_csv",
     "to_json",
     "to_junit",
@@ -64,6 +69,58 @@ class ExerciseResult:
 
 
 @dataclass(frozen=True)
+class Prediction:
+    """A learner's written-down guess beside what they then measured (``check_prediction``).
+
+    Informational: it never changes a verdict. The room report compares the room's
+    guesses with its measurements, to show which results surprised the room.
+
+    Attributes:
+        exercise: the exercise id.
+        what: the quantity predicted ("the hit rate").
+        predicted: the guess; None when the learner wrote none.
+        measured: the learner's own measurement; None when it was not a number.
+    """
+
+    exercise: str
+    what: str
+    predicted: float | None
+    measured: float | None
+
+
+_NUM = r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)"
+_PREDICTED = re.compile(rf"you predicted {_NUM}\S*; you measured {_NUM}\S* \(off by")
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def prediction_from_record(record: dict[str, object]) -> Prediction | None:
+    """The prediction in a ``check_prediction`` record (status ``info``), or None.
+
+    Reads ``predicted``/``measured`` fields when the record has them, else the numbers
+    in its message ("you predicted 0.5; you measured 0.62 (off by ...)").
+    """
+    if record.get("status") != "info":
+        return None
+    predicted, measured = _number(record.get("predicted")), _number(record.get("measured"))
+    if predicted is None and measured is None:
+        match = _PREDICTED.search(str(record.get("message", "")))
+        if match is not None:
+            predicted, measured = _number(match[1]), _number(match[2])
+    if predicted is None and "no prediction written" not in str(record.get("message", "")):
+        return None
+    return Prediction(
+        str(record.get("exercise", "")), str(record.get("what", "")), predicted, measured
+    )
+
+
+@dataclass(frozen=True)
 class NotebookReport:
     """Every verdict on one notebook, over all the seeds it was run with.
 
@@ -73,6 +130,7 @@ class NotebookReport:
         results: one row per exercise, then notebook rows.
         seeds: the seeds the notebook was run with.
         duration_s: wall time spent checking it.
+        predictions: the learner's predictions and measurements (first run's), if any.
     """
 
     path: str
@@ -81,6 +139,7 @@ class NotebookReport:
     seeds: tuple[int, ...] = ()
     duration_s: float = 0.0
     notes: tuple[str, ...] = field(default=())
+    predictions: tuple[Prediction, ...] = field(default=())
 
     @property
     def exercises(self) -> tuple[ExerciseResult, ...]:
@@ -165,12 +224,53 @@ def to_json(reports: list[NotebookReport]) -> str:
                     "passed": rep.passed,
                     "duration_s": round(rep.duration_s, 3),
                     "results": [_row_dict(rep, r) for r in rep.results],
+                    "predictions": [asdict(p) for p in rep.predictions],
                 }
                 for rep in reports
             ],
         },
         indent=2,
     )
+
+
+def from_json(text: str) -> list[NotebookReport]:
+    """The reports back from ``to_json``'s text (to merge shards, or re-render a run).
+
+    Raises:
+        ValueError: the text is not JSON written by ``to_json``; says what is missing.
+    """
+    try:
+        data = json.loads(text)
+        return [
+            NotebookReport(
+                path=str(nb["notebook"]),
+                learner=str(nb["learner"]),
+                results=tuple(
+                    ExerciseResult(
+                        exercise=str(r["exercise"]),
+                        status=Status(r["status"]),
+                        feedback=str(r["feedback"]),
+                        cell=None if r.get("cell") is None else int(r["cell"]),
+                        seed=None if r.get("seed") is None else int(r["seed"]),
+                    )
+                    for r in nb["results"]
+                ),
+                seeds=tuple(int(s) for s in nb["seeds"]),
+                duration_s=float(nb["duration_s"]),
+                predictions=tuple(
+                    Prediction(
+                        str(p["exercise"]),
+                        str(p["what"]),
+                        _number(p["predicted"]),
+                        _number(p["measured"]),
+                    )
+                    for p in nb.get("predictions", [])
+                ),
+            )
+            for nb in data["notebooks"]
+        ]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise ValueError(f"not the JSON of perflab check --json: missing or bad {exc}") from exc
 
 
 def to_csv(reports: list[NotebookReport]) -> str:
