@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sys
 import time
 import traceback
@@ -38,11 +40,8 @@ def _make_engine() -> Any:
     from papermill.utils import merge_kwargs, remove_args
 
     class Client(PapermillNotebookClient):  # type: ignore[misc]
-        def __init__(
-            self, nb_man: Any, output_cap: int, interrupt_grace: float, pid_file: str, **kw: Any
-        ) -> None:
+        def __init__(self, nb_man: Any, output_cap: int, interrupt_grace: float, **kw: Any) -> None:
             super().__init__(nb_man, **kw)
-            self.pid_file = pid_file
             self.output_cap = output_cap
             self.interrupt_grace = interrupt_grace
             self.output_bytes = 0
@@ -62,9 +61,6 @@ def _make_engine() -> Any:
 
         def papermill_execute_cells(self) -> None:
             self._run_info()["started"] = True
-            pid = getattr(getattr(self.km, "provisioner", None), "pid", None)
-            if pid is not None:  # so the runner can kill the kernel's process group too
-                Path(self.pid_file).write_text(str(pid), encoding="utf-8")
             for index, cell in enumerate(self.nb.cells):
                 self.current = index
                 marks = cell.metadata.setdefault(RUN_KEY, {})
@@ -196,7 +192,6 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             allow_errors=True,
             output_cap=spec["output_cap"],
             interrupt_grace=spec.get("interrupt_grace", 5.0),
-            pid_file=spec["pid_file"],
             autosave_cell_every=2,
         )
     except Exception as exc:  # noqa: BLE001 - kernel could not start, or something we did not foresee
@@ -219,11 +214,40 @@ def _started(path: str) -> bool:
     return bool(nb.get("metadata", {}).get(RUN_KEY, {}).get("started"))
 
 
+def _end_descendants_on_exit() -> str:
+    """Outside a PID namespace, make sure the kernel's processes die with this one.
+
+    In a namespace (the usual case on Linux) there is nothing to do: this process is
+    its process 1, and the kernel ends everything in it when this process exits.
+    """
+    from perflab.grading import sandbox
+
+    mode = os.environ.get("PERFLAB_CHECK_ISOLATION", "process-tree")
+    if mode == "pid-namespace":
+        return mode
+    if mode == "subreaper" and not sandbox.become_subreaper():
+        mode = "process-tree"
+
+    def on_term(signum: int, frame: Any) -> None:
+        sandbox.kill_descendants()
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_term)
+    return mode
+
+
 def main(argv: list[str]) -> int:
     """Entry point: ``python -m perflab.grading._worker SPEC.json``."""
     spec_path = Path(argv[0])
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
-    result = run(spec)
+    mode = _end_descendants_on_exit()
+    try:
+        result = run(spec)
+    finally:
+        if mode != "pid-namespace":
+            from perflab.grading.sandbox import kill_descendants
+
+            kill_descendants()
     (spec_path.parent / "result.json").write_text(json.dumps(result), encoding="utf-8")
     return 0
 

@@ -3,9 +3,9 @@
 Each run happens in a fresh kernel of *this* Python (a kernelspec named ``python3`` is
 written into the scratch folder and put first on ``JUPYTER_PATH``, so a stray user
 kernelspec can't swap the interpreter), inside a scratch folder that is the kernel's
-working directory, with a per-cell timeout, a cap on the whole run (the worker process
-and the kernel's process group are killed when it is hit) and a cap on kept output. The
-learner's file is only read. Every notebook is run once per seed; a run in which no
+working directory, with a per-cell timeout, a cap on the whole run (when it is hit,
+every process of the run is killed: see ``perflab.grading.sandbox``) and a cap on kept
+output. The learner's file is only read. Every notebook is run once per seed; a run in which no
 exercise passed ends the seeds early, since more runs can't change the verdict.
 """
 
@@ -16,7 +16,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from perflab.grading import sandbox
 from perflab.grading._worker import RUN_KEY
 from perflab.grading.grade import RunInfo, combine_runs, grade_run
 from perflab.grading.notebook import (
@@ -55,6 +55,8 @@ class CheckOptions:
         kernel_name: the kernelspec name, forced onto every notebook.
         start_timeout_s: how long a kernel may take to start.
         interrupt_grace_s: how long a timed-out cell has to honour the interrupt.
+        isolation: how a run's processes are contained and ended: ``"auto"`` (the
+            strongest available) or one of ``perflab.grading.sandbox.MODES``.
     """
 
     seeds: tuple[int, ...] = DEFAULT_SEEDS
@@ -64,8 +66,14 @@ class CheckOptions:
     kernel_name: str = "python3"
     start_timeout_s: float = 60.0
     interrupt_grace_s: float = 5.0
+    isolation: str = "auto"
 
     def __post_init__(self) -> None:
+        if self.isolation not in ("auto", *sandbox.MODES):
+            raise ValueError(
+                f"isolation must be 'auto' or one of {', '.join(sandbox.MODES)}; "
+                f"got {self.isolation!r}"
+            )
         if self.timeout_s <= 0:
             raise ValueError(f"timeout_s must be > 0, got {self.timeout_s}")
         if not self.seeds:
@@ -115,13 +123,6 @@ def _without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
     return {name: value for name, value in environ.items() if name.upper() not in secret}
 
 
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
-        pass
-
-
 def _run_once(
     nb: Any, source: Path, manifest: Manifest, seed: int | None, options: CheckOptions
 ) -> list[ExerciseResult]:
@@ -129,6 +130,7 @@ def _run_once(
     if seed is not None:
         parameters["seed"] = seed
     key = secrets.token_hex(32)
+    isolation = sandbox.choose(options.isolation)
     scratch = Path(tempfile.mkdtemp(prefix="perflab-check-"))
     run_dir, cwd, data = scratch / "run", scratch / "cwd", scratch / "data"
     kernels = scratch / "jupyter" / "kernels" / options.kernel_name
@@ -158,7 +160,6 @@ def _run_once(
         "timeout": max(1, round(options.timeout_s)),
         "output_cap": options.output_cap_bytes,
         "start_timeout": round(options.start_timeout_s),
-        "pid_file": str(run_dir / "kernel.pid"),
         "interrupt_grace": options.interrupt_grace_s,
     }
     (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
@@ -176,24 +177,23 @@ def _run_once(
     info = RunInfo(seed=seed, parameters=parameters, key=key.encode(), timeout_s=options.timeout_s)
     try:
         with open(run_dir / "worker.log", "wb") as log:
-            proc = subprocess.Popen(
+            # The only process id the runner ever signals is this child's own: never one
+            # read from a file the kernel could write (see perflab.grading.sandbox).
+            proc = sandbox.start(
                 [sys.executable, "-m", "perflab.grading._worker", str(run_dir / "spec.json")],
+                isolation,
                 cwd=run_dir,
                 env=env,
                 stdout=log,
                 stderr=log,
                 stdin=subprocess.DEVNULL,
-                start_new_session=True,
             )
             try:
                 proc.wait(timeout=cap)
             except subprocess.TimeoutExpired:
                 info.capped_after_s = round(cap, 1)
-                _kill_group(proc.pid)
-                proc.wait()
-        pid_file = run_dir / "kernel.pid"
-        if pid_file.exists():  # the kernel runs in its own session: end it and its children
-            _kill_group(int(pid_file.read_text(encoding="utf-8") or 0) or -1)
+            finally:
+                sandbox.stop(proc, isolation)
         try:
             info.outcome = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -218,7 +218,11 @@ def _run_once(
             executed = read_notebook(run_dir / "output.ipynb")
         except Exception:  # noqa: BLE001 - killed mid-write, or never written: grade what we sent
             executed = _prepare(nb)
-        return grade_run(executed, manifest, info)
+        rows = grade_run(executed, manifest, info)
+        if isolation.not_enforced:
+            note = f"not enforced ({isolation.mode}): {isolation.not_enforced}"
+            rows.append(ExerciseResult(NOTEBOOK_ROW, Status.WARNING, note, None, None))
+        return rows
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
