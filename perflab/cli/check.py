@@ -170,6 +170,9 @@ def handler(args: argparse.Namespace) -> int:
     )
     if shard is None:
         reports = check_paths(args.paths, options, workers=args.workers, progress=len(items) > 1)
+        from perflab.course.progress import record_reports  # for `perflab course`
+
+        record_reports(reports, args.paths)
         json_text = results.to_json(reports)
     else:
         from perflab.grading.runner import check_notebook
