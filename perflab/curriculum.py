@@ -22,6 +22,7 @@ import enum
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -129,25 +130,35 @@ def find_copy(start: Path) -> Path | None:
     return None
 
 
-def make_copy(source: Path, target: Path, mode: Mode = Mode.SELF_PACED) -> CopyReport:
+def make_copy(
+    source: Path,
+    target: Path,
+    mode: Mode = Mode.SELF_PACED,
+    exercises: Sequence[str] | None = None,
+) -> CopyReport:
     """Copy the curriculum at ``source`` into ``target``; never overwrite a file there.
 
     Args:
         source: a folder holding notebooks/, exercises/ and (for self-paced) solutions/.
         target: the working copy; created if missing. Must not be ``source`` itself.
         mode: the mode for a new copy; an existing copy keeps the mode it was made in.
+        exercises: copy only these exercises (and their solutions), each named by a
+            part of its file name (``01`` or ``01_percentiles``); ``None`` copies all.
+            The lessons are always copied.
 
     Returns:
         What was copied and what was kept.
 
     Raises:
-        PerflabError: ``source`` has no curriculum, or ``target`` is ``source``.
+        PerflabError: ``source`` has no curriculum, ``target`` is ``source``, or a name
+            in ``exercises`` matches no exercise.
     """
     source, target = source.resolve(), target.resolve()
     if source == target:
         raise PerflabError(f"the working copy must not be the curriculum itself ({source})")
     if not (source / "notebooks").is_dir():
         raise PerflabError(f"no curriculum in {source}: expected a notebooks/ folder there")
+    wanted = _chosen_exercises(source, exercises)
     recorded = read_mode(target)
     in_force = recorded or mode
     report = CopyReport(target, in_force, mode_kept=recorded is not None and recorded != mode)
@@ -156,6 +167,8 @@ def make_copy(source: Path, target: Path, mode: Mode = Mode.SELF_PACED) -> CopyR
         for original in sorted((source / folder).rglob("*")):
             rel = original.relative_to(source)
             if not original.is_file() or any(p in _SKIPPED_PARTS for p in rel.parts):
+                continue
+            if wanted is not None and folder != "notebooks" and original.stem not in wanted:
                 continue
             data = original.read_bytes()
             if original.suffix == ".ipynb":
@@ -166,6 +179,22 @@ def make_copy(source: Path, target: Path, mode: Mode = Mode.SELF_PACED) -> CopyR
         manifest = {"mode": in_force.value, "source": str(source)}
         _write_new(target / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
     return report
+
+
+def _chosen_exercises(source: Path, names: Sequence[str] | None) -> set[str] | None:
+    """The exercise stems ``names`` select, or ``None`` for all of them."""
+    if names is None:
+        return None
+    stems = sorted(p.stem for p in (source / "exercises").rglob("*.ipynb"))
+    chosen: set[str] = set()
+    for name in names:
+        found = [s for s in stems if name.strip() and name.strip() in s]
+        if not found:
+            raise PerflabError(
+                f"no exercise matches {name!r}; the exercises are: {', '.join(stems)}"
+            )
+        chosen.update(found)
+    return chosen
 
 
 def _write_new(path: Path, data: bytes) -> bool:

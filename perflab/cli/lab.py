@@ -90,6 +90,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="a copy for a taught room: lessons and exercises, no solutions",
     )
     lab.add_argument(
+        "--exercises",
+        metavar="LIST",
+        help="copy only these exercises, comma-separated parts of their names "
+        "(e.g. 01,02,03,04 for a beginner session); the lessons are always copied",
+    )
+    lab.add_argument(
         "--copy-only",
         action="store_true",
         help="make or update the copy, say what was copied and kept, and stop",
@@ -136,12 +142,15 @@ def workspace(directory: Path | None = None, *, cwd: Path | None = None) -> Work
     return Workspace(here / WORKING_COPY, source)
 
 
-def make_working_copy(space: Workspace, mode: Mode | None = None) -> CopyReport | None:
+def make_working_copy(
+    space: Workspace, mode: Mode | None = None, exercises: list[str] | None = None
+) -> CopyReport | None:
     """Copy the originals' files missing from the workspace (never overwrites).
 
     Args:
         space: the workspace; nothing is copied when it is the checkout itself.
         mode: self-paced (default) or room, for a new copy; a copy keeps its first mode.
+        exercises: only these exercises (parts of their names); ``None`` for all.
 
     Returns:
         What was copied and kept, or ``None`` when the workspace is the checkout.
@@ -150,7 +159,7 @@ def make_working_copy(space: Workspace, mode: Mode | None = None) -> CopyReport 
 
     if space.pristine is None or space.pristine == space.root:
         return None
-    return make_copy(space.pristine, space.root, mode or Mode.SELF_PACED)
+    return make_copy(space.pristine, space.root, mode or Mode.SELF_PACED, exercises)
 
 
 def lab_command(root: Path, *, no_browser: bool = False, port: int | None = None) -> list[str]:
@@ -267,7 +276,8 @@ def _lab(args: argparse.Namespace) -> int:
     from perflab.labsetup import jupyter_environment, write_jupyter_config
 
     space = workspace(args.dir)
-    report = make_working_copy(space, Mode.ROOM if args.room else Mode.SELF_PACED)
+    chosen = args.exercises.split(",") if args.exercises else None
+    report = make_working_copy(space, Mode.ROOM if args.room else Mode.SELF_PACED, chosen)
     if report is None:
         print(f"working in the checkout itself: {space.root}", file=sys.stderr)
     else:

@@ -285,3 +285,24 @@ def test_reset_in_a_checkout_restores_the_committed_version(tmp_path: Path) -> N
         and kept.read_text() == "edited"
         and kept.name == "01_measure_first.old1.ipynb"
     )
+
+
+def test_exercises_picks_which_exercises_a_copy_gets(installed: Path) -> None:
+    """--exercises 01 copies that exercise (and its solution) and every lesson, nothing else."""
+    assert main(["lab", "--copy-only", "--exercises", "01"]) == 0
+    copy = Path.cwd() / "perflab-curriculum"
+    assert sorted(p.relative_to(copy).as_posix() for p in copy.rglob("*.ipynb")) == [
+        EXERCISE,
+        "notebooks/00_welcome.ipynb",
+        SOLUTION,
+    ]
+
+
+def test_exercises_naming_no_exercise_is_an_error_listing_them(
+    installed: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name that matches no exercise is refused with the list of names that exist."""
+    assert main(["lab", "--copy-only", "--exercises", "01,99"]) == 2
+    err = capsys.readouterr().err
+    assert "no exercise matches '99'" in err and "01_measure_first, 02_bottleneck" in err
+    assert not (Path.cwd() / "perflab-curriculum").exists()
