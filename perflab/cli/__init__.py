@@ -25,7 +25,7 @@ __all__ = ["VERB_MODULES", "build_parser", "fail", "load_cli_settings", "main"]
 
 #: The modules that contribute verbs, in the order ``--help`` lists them
 #: (``lab`` adds both ``lab`` and ``reset``).
-VERB_MODULES = ("lab", "cache", "config", "doctor", "sim", "check", "db", "course")
+VERB_MODULES = ("lab", "cache", "config", "doctor", "sim", "check", "db", "site", "course")
 
 
 def build_parser() -> argparse.ArgumentParser:
