@@ -21,6 +21,7 @@ __all__ = [
     "lesson_header",
     "level_totals",
     "link",
+    "readme_times",
     "welcome_table",
 ]
 
@@ -250,13 +251,35 @@ def welcome_table(outline: Outline) -> str:
                 f"| {les.id} | {link(les.title, les.path, here)} |"
                 f" {format_minutes(les.teaching_min)} | {exercise} |"
             )
+    total_teaching += sum(les.teaching_min for les in outline.by_level("welcome"))
     lines += [
         "",
         (
-            f"**The whole course:** about {format_minutes(total_teaching + total_exercises)}"
+            "**The whole course, this welcome included:** about"
+            f" {format_minutes(total_teaching + total_exercises)}"
             f" ({format_minutes(total_teaching)} of teaching and {format_minutes(total_exercises)}"
             " of exercises). The times come from each lesson's outline entry; docs/course.md says"
             " how they are computed. `perflab course` lists the same outline beside your progress."
         ),
     ]
+    return "\n".join(lines)
+
+
+def readme_times(outline: Outline) -> str:
+    """The README's table rows: each level's lessons and time, and the whole course."""
+    lines = []
+    total = sum(les.teaching_min + les.exercise_min for les in outline.by_level("welcome"))
+    for level in ("beginner", "intermediate", "advanced"):
+        lessons = outline.by_level(level)
+        teaching, exercises = level_totals(outline, level)
+        total += teaching + exercises
+        names = " · ".join(f"{les.id} {les.title.split(':')[0]}" for les in lessons)
+        lines.append(
+            f"| {level} | {names} | about {format_minutes(teaching + exercises)}"
+            f" ({format_minutes(teaching)} teaching, {format_minutes(exercises)} exercises) |"
+        )
+    lessons = sum(les.level != "welcome" for les in outline.lessons)
+    lines.append(
+        f"| whole course | 00 Welcome and {lessons} lessons | about {format_minutes(total)} |"
+    )
     return "\n".join(lines)

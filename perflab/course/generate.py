@@ -26,7 +26,25 @@ from typing import Any
 from perflab.course import cells
 from perflab.course.outline import Outline, OutlineError, load_outline
 
-__all__ = ["apply", "main", "out_of_step", "write"]
+__all__ = ["README_BEGIN", "README_END", "apply", "main", "out_of_step", "readme_text", "write"]
+
+#: The README lines between which the generator keeps the table of times per level.
+README_BEGIN = "<!-- course-times:"
+README_END = "<!-- /course-times -->"
+_README_HEAD = "| level | lessons | time |\n| --- | --- | --- |"
+
+
+def readme_text(outline: Outline, text: str) -> str:
+    """The README with its table of times per level rewritten from the outline.
+
+    A README without the two marker lines is returned unchanged.
+    """
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or end < start:
+        return text
+    head_end = text.index("\n", start) + 1
+    table = _README_HEAD + "\n" + cells.readme_times(outline) + "\n"
+    return text[:head_end] + table + text[end:]
 
 
 def _find(nb: Any, kind: str) -> int | None:
@@ -126,6 +144,11 @@ def out_of_step(root: Path | None = None) -> list[Path]:
         before, after = _render(outline, path)
         if before != after:
             stale.append(outline.root / path)
+    readme = outline.root / "README.md"
+    if readme.is_file():
+        text = readme.read_text(encoding="utf-8")
+        if readme_text(outline, text) != text:
+            stale.append(readme)
     mine = {outline.root / p for p, e in outline.exercises.items() if e.role == "exercise"}
     exercises = out_of_sync(outline.root / "solutions", outline.root / "exercises")
     return stale + [p for p in exercises if p in mine]
@@ -157,6 +180,12 @@ def write(root: Path | None = None) -> list[Path]:
         if before != after:
             (outline.root / path).write_text(after, encoding="utf-8")
             written.append(outline.root / path)
+    readme = outline.root / "README.md"
+    if readme.is_file():
+        text = readme.read_text(encoding="utf-8")
+        if readme_text(outline, text) != text:
+            readme.write_text(readme_text(outline, text), encoding="utf-8")
+            written.append(readme)
     return written + _sync_exercises(outline)
 
 
