@@ -43,7 +43,7 @@ _LAZY = {
     "MemoryStore": "perflab.cache",
     "SQLiteStore": "perflab.cache",
     "SemanticCache": "perflab.cache",
-    "open_cache": "perflab.cache",
+    "open_cache": "perflab.compose",
     "HashingEmbedder": "perflab.embedders",
     "WordLlamaEmbedder": "perflab.embedders",
     "get_embedder": "perflab.embedders",

@@ -1,26 +1,35 @@
-"""``open_cache``: build the configured semantic cache from settings.
+"""Composition: the semantic cache the settings describe, ``open_cache(settings)``.
+
+Opening a cache from settings puts pieces of several layers together: the settings
+(``perflab.config``, ``perflab.paths``), the engine's cache and embedders, and, for
+PERFLAB_CACHE_BACKEND=postgres or supabase, a real backend (``perflab.backends``). So it
+lives here, above all of them, and the cache package itself never imports a backend
+(docs/architecture.md; tests/test_walls.py holds it).
 
 Reads ``perflab.config.Settings`` (PERFLAB_EMBEDDER, PERFLAB_CACHE_BACKEND,
 PERFLAB_CACHE_PATH, CACHE_SIMILARITY_THRESHOLD, CACHE_TTL_DAYS, EMBEDDING_CACHE_SIZE,
 OPENAI_*, DATABASE_URL); any value can also be passed explicitly, which wins.
+
+>>> from perflab.clock import FakeClock
+>>> with open_cache(None, embedder="hashing", backend="memory", clock=FakeClock()) as cache:
+...     cache.threshold
+0.8
 """
 
 from __future__ import annotations
 
-import importlib
 import os
-from pathlib import Path
 from typing import Any
 
-from perflab.cache._core import SemanticCache
-from perflab.cache._store import VectorStore
-from perflab.cache.lru import EmbeddingCache
-from perflab.cache.stores import MemoryStore, SQLiteStore
+from perflab.cache import EmbeddingCache, MemoryStore, SemanticCache, SQLiteStore, VectorStore
 from perflab.clock import Clock
+from perflab.config import Settings, load_settings
 from perflab.embedders import Embedder, get_embedder
 from perflab.errors import ConfigError
+from perflab.paths import default_cache_path
+from perflab.secret import reveal
 
-__all__ = ["open_cache", "open_store"]
+__all__ = ["BACKENDS", "open_cache", "open_store"]
 
 BACKENDS = ("sqlite", "memory", "postgres", "supabase")
 
@@ -29,17 +38,9 @@ def _setting(settings: Any, name: str, default: Any) -> Any:
     value = getattr(settings, name, None) if settings is not None else None
     if value is None:
         return default
-    secret = getattr(value, "get_secret_value", None)  # pydantic SecretStr: unwrap, never print
-    return secret() if callable(secret) else value
-
-
-def _default_path(settings: Any = None) -> Path:
-    try:
-        paths = importlib.import_module("perflab.paths")
-        return Path(paths.default_cache_path(settings))
-    except (ImportError, AttributeError):  # perflab.paths not there: same rule, inline
-        root = os.environ.get("PERFLAB_DATA_DIR") or Path.home() / ".local" / "share" / "perflab"
-        return Path(root) / "cache.sqlite3"
+    if hasattr(value, "get_secret_value"):  # pydantic SecretStr: unwrap, never print
+        return reveal(value)
+    return value
 
 
 def open_store(
@@ -66,7 +67,10 @@ def open_store(
         CacheFileError: the SQLite file is corrupted or foreign.
     """
     if backend == "sqlite":
-        return SQLiteStore(path if path is not None else _default_path(settings))
+        if path is None:
+            # A settings-like object that is not a Settings falls back to the environment.
+            path = default_cache_path(settings if isinstance(settings, Settings) else None)
+        return SQLiteStore(path)
     if backend == "memory":
         return MemoryStore()
     if backend in ("postgres", "supabase"):
@@ -96,8 +100,8 @@ def open_cache(
     """Build a ``SemanticCache`` from settings, with explicit arguments taking precedence.
 
     Args:
-        settings: a ``perflab.config.Settings``; ``None`` loads it (environment,
-            ``.env``, profile) when perflab.config is available, else uses defaults.
+        settings: a ``perflab.config.Settings`` (or any object with some of its
+            fields); ``None`` loads it (environment, ``.env``, profile).
         embedder: an embedder or a name for ``get_embedder`` (PERFLAB_EMBEDDER).
         store: a ready store; otherwise ``backend`` and ``path`` choose one.
         backend: sqlite | memory | postgres | supabase (PERFLAB_CACHE_BACKEND).
@@ -110,10 +114,7 @@ def open_cache(
         **cache_kwargs: passed to ``SemanticCache`` (``sliding_ttl``, ``api_cost_usd``...).
     """
     if settings is None:
-        try:
-            settings = importlib.import_module("perflab.config").load_settings()
-        except ImportError:
-            settings = None
+        settings = load_settings()
     if not isinstance(embedder, str) and embedder is not None:
         chosen: Embedder = embedder
     else:

@@ -1,6 +1,6 @@
 """``open_pg_store``: the PostgreSQL-backed store the settings ask for.
 
-``perflab.cache.open_cache`` (through ``open_store``) calls this for
+``perflab.compose.open_cache`` (through ``open_store``) calls this for
 ``PERFLAB_CACHE_BACKEND=postgres`` and ``=supabase``:
 
 - ``postgres``: a ``PostgresStore`` on DATABASE_URL; without one, on the embedded

@@ -9,7 +9,8 @@
 >>> cache.lookup("Python list sort!").hit
 True
 
-``calibrate_threshold`` lives in ``perflab.cache.calibration`` (it uses more maths and
+Opening the cache the settings describe is composition, not cache code:
+``perflab.compose.open_cache``. ``calibrate_threshold`` lives in ``perflab.cache.calibration`` (it uses more maths and
 is imported on demand); ``perflab.cache.replay`` re-decides the lookup log at another
 threshold; ``perflab.cache.warm`` feeds simulated traffic through a cache.
 """
@@ -19,7 +20,6 @@ from __future__ import annotations
 from perflab.cache._clock import WallClock
 from perflab.cache._core import CacheStats, Lookup, SemanticCache
 from perflab.cache._index import IndexStats, IVFParams, VectorIndex
-from perflab.cache._open import BACKENDS, open_cache, open_store
 from perflab.cache._store import (
     Entry,
     LoggedLookup,
@@ -32,7 +32,6 @@ from perflab.cache.lru import EmbeddingCache, EmbeddingCacheStats
 from perflab.cache.stores import SCHEMA_VERSION, MemoryStore, SQLiteStore
 
 __all__ = [
-    "BACKENDS",
     "SCHEMA_VERSION",
     "CacheStats",
     "EmbeddingCache",
@@ -51,6 +50,4 @@ __all__ = [
     "VectorIndex",
     "VectorStore",
     "WallClock",
-    "open_cache",
-    "open_store",
 ]

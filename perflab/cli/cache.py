@@ -120,7 +120,7 @@ def _non_negative_float(text: str) -> float:
 
 
 def _open(settings: Settings) -> SemanticCache:
-    from perflab.cache import open_cache
+    from perflab.compose import open_cache
 
     return open_cache(settings)
 

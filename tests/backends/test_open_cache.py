@@ -9,7 +9,7 @@ import pytest
 
 from perflab.backends.postgres import PostgresStore
 from perflab.backends.supabase_store import SupabaseStore
-from perflab.cache import open_cache
+from perflab.compose import open_cache
 from perflab.config import load_settings
 from perflab.errors import ConfigError
 from tests import _pg

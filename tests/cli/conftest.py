@@ -33,7 +33,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture
 def populated(data_dir: Path) -> Path:
     """A cache with three fresh entries, one expired entry, two lookups (one hit, one miss)."""
-    from perflab.cache import open_cache
+    from perflab.compose import open_cache
 
     with open_cache(load_settings()) as cache:
         cache.put("how to tune a postgres connection pool", "use a pool of 2-10")
