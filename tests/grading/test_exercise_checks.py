@@ -11,6 +11,7 @@ import pytest
 from perflab.grading.checks import capture
 from perflab.grading.notebook import cell_tag
 
+from .wrong_answers_05b import WRONG as WRONG_05B
 from .wrong_answers_p import WRONG as WRONG_P
 from .wrong_answers_q import WRONG as WRONG_Q
 from .wrong_answers_r import WRONG as WRONG_R
@@ -83,6 +84,7 @@ WRONG += WRONG_P  # exercises 01, 02, 05 and 07
 WRONG += WRONG_Q  # exercises 09, 10, 12 and 14
 WRONG += WRONG_R  # exercises 04, 06 and 13
 WRONG += WRONG_S  # exercises 08, 11 and 15
+WRONG += WRONG_05B  # exercise 05b
 
 
 def _solution(name: str) -> Any:
