@@ -30,6 +30,7 @@ All bookkeeping happens between awaits on one event loop, so no lock is needed.
 from __future__ import annotations
 
 import asyncio
+import enum
 import inspect
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
@@ -43,9 +44,18 @@ from perflab.metrics import LatencyRecorder
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-__all__ = ["ConnectionPool", "PoolStats"]
+__all__ = ["ConnectionPool", "PoolState", "PoolStats"]
 
 T = TypeVar("T")
+
+
+class PoolState(enum.Enum):
+    """Where a pool stands in its life: made, warming up, lending, or closed for good."""
+
+    NEW = "new"
+    OPENING = "opening"
+    OPEN = "open"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -113,15 +123,27 @@ class ConnectionPool(Generic[T]):
             means the connection is broken and is replaced.
         close_conn: ``async (conn) -> None``; default calls ``conn.close()`` if it has
             one (and awaits it if that returns an awaitable).
-        clock: where times are read (default: monotonic). Waiting itself uses the
-            event loop's timers, so on a virtual-time loop pass ``LoopClock()``.
+        clock: where every time is read: deadlines, waits, ages and saturation
+            (default: monotonic). A timeout fires by the event loop's timer, so the clock
+            must run with the loop's time: ``MonotonicClock`` (the default) is that on a
+            normal loop; on the simulator's virtual-time loop pass ``LoopClock()``.
 
     Raises:
         ValueError: for sizes or times that make no sense.
 
-    >>> # async with ConnectionPool(connect, min_size=2, max_size=10) as pool:
-    >>> #     async with pool.connection() as conn:
-    >>> #         await conn.execute("select 1")
+    >>> import asyncio
+    >>> async def connect() -> str:   # a real one opens a database connection
+    ...     await asyncio.sleep(0.01)
+    ...     return "conn"
+    >>> async def main() -> PoolStats:
+    ...     async with ConnectionPool(connect, min_size=2, max_size=10) as pool:
+    ...         for _ in range(5):
+    ...             async with pool.connection() as conn:
+    ...                 pass  # await conn.execute("select 1")
+    ...         return pool.stats()
+    >>> stats = asyncio.run(main())
+    >>> (stats.created, stats.borrows, stats.reused)
+    (2, 5, 5)
     """
 
     def __init__(
@@ -157,7 +179,7 @@ class ConnectionPool(Generic[T]):
         self._opening = 0
         self._waiters: deque[asyncio.Future[_Entry[T]]] = deque()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._state = "new"
+        self._state = PoolState.NEW
         self._created = self._reused = self._closed_count = self._borrows = 0
         self._timeouts = self._connect_errors = self._check_failures = 0
         self.wait_times = LatencyRecorder(clock=self._clock)
@@ -172,9 +194,9 @@ class ConnectionPool(Generic[T]):
         Raises:
             Exception: whatever ``connect`` raised; connections already made are closed.
         """
-        if self._state != "new":
-            raise PoolClosed(f"pool is {self._state}; open() can be called once")
-        self._state = "opening"
+        if self._state is not PoolState.NEW:
+            raise PoolClosed(f"pool is {self._state.value}; open() can be called once")
+        self._state = PoolState.OPENING
         loop = asyncio.get_running_loop()
         tasks = [loop.create_task(self._call_connect()) for _ in range(self.min_size)]
         try:
@@ -191,7 +213,7 @@ class ConnectionPool(Generic[T]):
         if errors:
             await self.close()
             raise errors[0]
-        self._state = "open"
+        self._state = PoolState.OPEN
 
     async def _call_connect(self) -> T:
         return await self._connect()
@@ -217,9 +239,9 @@ class ConnectionPool(Generic[T]):
 
         Connections still lent out are closed when they are given back. Safe to call twice.
         """
-        if self._state == "closed":
+        if self._state is PoolState.CLOSED:
             return
-        self._state = "closed"
+        self._state = PoolState.CLOSED
         self._mark_saturation()
         while self._waiters:
             fut = self._waiters.popleft()
@@ -243,7 +265,7 @@ class ConnectionPool(Generic[T]):
     @property
     def closed(self) -> bool:
         """True once ``close()`` has been called."""
-        return self._state == "closed"
+        return self._state is PoolState.CLOSED
 
     # -- borrowing ------------------------------------------------------------------
     async def acquire(self, timeout: float | None = None) -> T:
@@ -259,20 +281,19 @@ class ConnectionPool(Generic[T]):
             PoolClosed: the pool is not open.
             Exception: what ``connect`` raised, when opening a connection for us failed.
         """
-        if self._state != "open":
+        if self._state is not PoolState.OPEN:
             raise PoolClosed(
-                f"the pool is {self._state}: call `await pool.open()` first, or use `async with pool`"
+                f"the pool is {self._state.value}: call `await pool.open()` first, or use `async with pool`"
             )
         limit = self.timeout if timeout is None else timeout
-        loop = asyncio.get_running_loop()
         start = self._clock.now()
-        deadline = None if limit is None else loop.time() + limit
+        deadline = None if limit is None else start + limit
         front = False  # after a failed check we rejoin at the head of the line
         while True:
             entry = self._pop_idle()
             reused = entry is not None
             if entry is None:
-                remaining = None if deadline is None else deadline - loop.time()
+                remaining = None if deadline is None else deadline - self._clock.now()
                 entry = await self._wait(limit, remaining, front)
                 reused = not entry.fresh
                 entry.fresh = False
@@ -291,7 +312,11 @@ class ConnectionPool(Generic[T]):
             raise ValueError(f"{conn!r} was not borrowed from this pool")
         now = self._clock.now()
         entry.last_used = now
-        if discard or self._state == "closed" or now - entry.created_at >= self.max_lifetime:
+        if (
+            discard
+            or self._state is PoolState.CLOSED
+            or now - entry.created_at >= self.max_lifetime
+        ):
             self._discard(entry)
         else:
             self._give(entry)
@@ -380,7 +405,7 @@ class ConnectionPool(Generic[T]):
             self._spawn(self._open_one(fresh=True), "pool-open")
 
     def _replenish(self) -> None:
-        while self._state == "open" and self._size() < self.min_size:
+        while self._state is PoolState.OPEN and self._size() < self.min_size:
             self._opening += 1
             self._spawn(self._open_one(fresh=False), "pool-open")
 
@@ -408,7 +433,7 @@ class ConnectionPool(Generic[T]):
         self._opening -= 1
         self._created += 1
         entry = _Entry(conn, self._clock.now(), fresh)
-        if self._state == "closed":
+        if self._state is PoolState.CLOSED:
             await self._close_entry(entry)
             return
         self._give(entry)
@@ -454,7 +479,7 @@ class ConnectionPool(Generic[T]):
     def _mark_saturation(self) -> None:
         """Track how long every slot is taken while someone waits (on the injected clock)."""
         saturated = (
-            self._state == "open"
+            self._state is PoolState.OPEN
             and bool(self._waiters)
             and len(self._in_use) + self._opening >= self.max_size
         )
@@ -500,7 +525,7 @@ class ConnectionPool(Generic[T]):
 
     def __repr__(self) -> str:
         waiting = sum(1 for f in self._waiters if not f.done())
-        state = "" if self._state == "open" else f"{self._state}, "
+        state = "" if self._state is PoolState.OPEN else f"{self._state.value}, "
         return f"<ConnectionPool [{state}in use {len(self._in_use)}, idle {len(self._idle)}, waiting {waiting}]>"
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from _vloop import run
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +13,7 @@ from perflab.clock import FakeClock, LoopClock
 from perflab.limits import ConcurrencyLimiter, TokenBucket
 from perflab.retry import Retry
 from perflab.scaling import WorkerScaler, scale_workers
+from perflab.sim import run_virtual as run
 
 # -- ConcurrencyLimiter ----------------------------------------------------------
 

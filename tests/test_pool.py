@@ -6,13 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from _vloop import run
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from perflab.clock import LoopClock
 from perflab.errors import PoolClosed, PoolTimeout
 from perflab.pool import ConnectionPool
+from perflab.sim import run_virtual as run
 
 
 class Conn:

@@ -7,11 +7,11 @@ import random
 from typing import Any
 
 import pytest
-from _vloop import run
 
 from perflab.clock import FakeClock, LoopClock
 from perflab.errors import RateLimited, ServiceError
 from perflab.retry import Retry
+from perflab.sim import run_virtual as run
 
 
 class Flaky:
