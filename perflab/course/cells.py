@@ -278,8 +278,8 @@ def readme_times(outline: Outline) -> str:
             f"| {level} | {names} | about {format_minutes(teaching + exercises)}"
             f" ({format_minutes(teaching)} teaching, {format_minutes(exercises)} exercises) |"
         )
-    lessons = sum(les.level != "welcome" for les in outline.lessons)
+    count = sum(les.level != "welcome" for les in outline.lessons)
     lines.append(
-        f"| whole course | 00 Welcome and {lessons} lessons | about {format_minutes(total)} |"
+        f"| whole course | 00 Welcome and {count} lessons | about {format_minutes(total)} |"
     )
     return "\n".join(lines)

@@ -23,7 +23,10 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from perflab.course.outline import Outline
 
 __all__ = [
     "MINUTES_PER_TODO",
@@ -32,6 +35,7 @@ __all__ = [
     "SECONDS_PER_PLOT",
     "WORDS_PER_MINUTE",
     "NotebookCounts",
+    "below_floor",
     "count_notebook",
     "exercise_floor",
     "teaching_floor",
@@ -130,3 +134,22 @@ def teaching_floor(counts: NotebookCounts) -> int:
 def exercise_floor(counts: NotebookCounts) -> int:
     """The fewest minutes an exercise with these counts can take: reading plus the TODOs."""
     return teaching_floor(counts) + counts.todo_cells * MINUTES_PER_TODO + MINUTES_TO_CHECK
+
+
+def below_floor(outline: Outline) -> list[tuple[str, str, int, int]]:
+    """Every stated time the rule says is too short: (notebook, kind, stated, floor).
+
+    ``kind`` is ``"teaching"`` for a lesson and ``"exercises"`` for its exercise notebook.
+    """
+    from perflab.course.outline import read_json
+
+    short = []
+    for lesson in outline.lessons:
+        floor = teaching_floor(count_notebook(read_json(outline.root / lesson.path)))
+        if lesson.teaching_min < floor:
+            short.append((lesson.path, "teaching", lesson.teaching_min, floor))
+        if lesson.exercise:
+            floor = exercise_floor(count_notebook(read_json(outline.root / lesson.exercise)))
+            if lesson.exercise_min < floor:
+                short.append((lesson.exercise, "exercises", lesson.exercise_min, floor))
+    return short

@@ -1,0 +1,135 @@
+"""The outline in the notebooks' metadata: complete, consistent, and strict about bad input."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from perflab.course.outline import LEVELS, Outline, OutlineError, lesson_paths, load_outline
+
+from .conftest import ROOT
+
+
+def _edit(path: Path, change: Any) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    change(nb["metadata"]["perflab"]["course"])
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+
+
+def test_every_lesson_notebook_has_an_entry(outline: Outline) -> None:
+    """Each lesson notebook on disk is one lesson of the outline."""
+    on_disk = {p.relative_to(ROOT).as_posix() for p in lesson_paths(ROOT)}
+    assert {les.path for les in outline.lessons} == on_disk
+    assert outline.lessons[0].id == "00" and outline.lessons[0].level == "welcome"
+
+
+def test_lessons_are_in_order_and_levels_do_not_go_back(outline: Outline) -> None:
+    """Lessons are sorted by order, and the levels run welcome, beginner, intermediate, advanced."""
+    orders = [les.order for les in outline.lessons]
+    assert orders == sorted(orders)
+    ranks = [LEVELS.index(les.level) for les in outline.lessons]
+    assert ranks == sorted(ranks)
+
+
+def test_each_lesson_sits_in_its_levels_folder(outline: Outline) -> None:
+    """A beginner lesson lives in notebooks/beginner/, and so on."""
+    for les in outline.lessons[1:]:
+        assert les.path.startswith(f"notebooks/{les.level}/"), les.path
+
+
+def test_entries_have_real_content(outline: Outline) -> None:
+    """Questions (1-3), objectives and keypoints are present and no two lessons share them."""
+    seen: set[str] = set()
+    for les in outline.lessons:
+        assert 1 <= len(les.questions) <= 3
+        assert les.objectives and les.keypoints
+        for text in les.questions + les.objectives + les.keypoints:
+            assert text not in seen, f"{les.id} repeats {text!r}"
+            seen.add(text)
+
+
+def test_every_lesson_but_the_welcome_has_an_exercise(outline: Outline) -> None:
+    """Each lesson names its exercise, the file exists, and so does its solution."""
+    for les in outline.lessons[1:]:
+        assert les.exercise and (ROOT / les.exercise).is_file(), les.id
+        assert les.solution and (ROOT / les.solution).is_file(), les.id
+
+
+def test_exercise_notebooks_name_their_lesson_and_its_minutes(outline: Outline) -> None:
+    """Each exercise and solution points back to the lesson that names it, with the same minutes."""
+    assert outline.orphans == ()
+    named = {les.exercise: les for les in outline.lessons if les.exercise}
+    for path, entry in outline.exercises.items():
+        exercise = "exercises/" + Path(path).name
+        assert exercise in named, f"{path}: no lesson names {exercise}"
+        lesson = named[exercise]
+        assert entry.lesson == lesson.id, path
+        assert entry.minutes == lesson.exercise_min, path
+    assert len(outline.exercises) == 2 * len(named)
+
+
+def test_prev_and_next_follow_the_order(outline: Outline) -> None:
+    """previous/next walk the lessons in order, with None at both ends."""
+    ids = [les.id for les in outline.lessons]
+    assert outline.previous(ids[0]) is None and outline.next(ids[-1]) is None
+    for before, after in itertools.pairwise(ids):
+        assert outline.next(before).id == after  # type: ignore[union-attr]
+        assert outline.previous(after).id == before  # type: ignore[union-attr]
+
+
+def test_an_id_like_05b_sorts_by_order_not_by_name(course_copy: Path) -> None:
+    """A lesson's place comes from ``order``: moving 04 after 05 moves it in the outline."""
+    _edit(course_copy / "notebooks/beginner/04_resource_usage.ipynb", lambda c: c.update(order=51))
+    _edit(
+        course_copy / "notebooks/beginner/04_resource_usage.ipynb",
+        lambda c: c.update(level="intermediate"),
+    )
+    ids = [les.id for les in load_outline(course_copy).lessons]
+    assert ids.index("04") == ids.index("05") + 1
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c.update(level="expert"), "level is 'expert'; allowed: welcome, beginner"),
+        (lambda c: c.update(questions=[]), "questions must be a list of 1 to 3"),
+        (
+            lambda c: c.update(questions=["a?", "b?", "c?", "d?"]),
+            "questions must be a list of 1 to 3",
+        ),
+        (lambda c: c["minutes"].update(teaching="45"), "minutes.teaching is '45'"),
+        (lambda c: c.update(order=10.5), "order is 10.5"),
+        (lambda c: c.pop("keypoints"), "lacks keypoints"),
+        (lambda c: c.update(exercise="solutions/01_percentiles.ipynb"), "exercises/<name>.ipynb"),
+        (
+            lambda c: c.update(exercise="exercises/nope.ipynb"),
+            "exercises/nope.ipynb does not exist",
+        ),
+        (lambda c: c["prerequisites"].update(lessons=["02"]), "prerequisite '02' comes later"),
+        (lambda c: c["prerequisites"].update(lessons=["99"]), "prerequisite '99' is not a lesson"),
+        (lambda c: c.update(order=20), "share order 20"),
+        (lambda c: c.update(id="02"), "two lessons have the id '02'"),
+    ],
+)
+def test_bad_metadata_is_refused_with_a_clear_message(
+    course_copy: Path, change: Any, message: str
+) -> None:
+    """A malformed entry names the notebook and what is wrong with it."""
+    _edit(course_copy / "notebooks/beginner/01_measure_first.ipynb", change)
+    with pytest.raises(OutlineError) as caught:
+        load_outline(course_copy)
+    assert message in str(caught.value)
+
+
+def test_a_lesson_without_an_entry_is_named(course_copy: Path) -> None:
+    """A lesson notebook with no course metadata stops the outline, naming the file."""
+    path = course_copy / "notebooks/advanced/15_capstone.ipynb"
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    del nb["metadata"]["perflab"]["course"]
+    path.write_text(json.dumps(nb), encoding="utf-8")
+    with pytest.raises(OutlineError, match="notebooks/advanced/15_capstone.ipynb: no metadata"):
+        load_outline(course_copy)
