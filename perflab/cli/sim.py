@@ -11,6 +11,7 @@ import argparse
 import json
 import math
 import sys
+import textwrap
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -141,34 +142,113 @@ def _run(args: argparse.Namespace) -> int:
     else:
         result = simulate(args.profile, seed=args.seed, workload=_workload(args), speed=args.speed)
     if args.json:
-        print(json.dumps(result.summary.as_dict()))
+        print(json.dumps(result.summary.as_dict()))  # exact figures, for programs
     else:
-        print(format_summary(result.summary, real))
+        print(format_summary(result.summary, real, loop=_loop_text(args)))
     return 0
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "n/a"
-        return f"{value:.6g}"
-    if isinstance(value, dict):
-        return ", ".join(f"{k} {v}" for k, v in value.items())
-    return str(value)
+def _loop_text(args: argparse.Namespace) -> str:
+    if args.rate is not None:
+        return f"open loop, Poisson arrivals at {args.rate:g} per second"
+    return f"closed loop, {args.workers} clients"
 
 
-def format_summary(summary: SimSummary, real: Sequence[str] = ()) -> str:
-    """The summary as aligned ``name  value`` lines, marked as simulated (or which parts are real)."""
-    rows = summary.as_dict()
-    width = max(len(k) for k in rows)
-    lines = [f"{k:<{width}}  {_fmt(v) if v is not None else 'n/a'}" for k, v in rows.items()]
+# The figures for people: rounded, with units. `--json` keeps every digit.
+def _seconds(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    if value == 0:
+        return "0 s"
+    if value < 1:
+        return f"{value * 1000:.3g} ms"
+    if value < 100:
+        return f"{value:.3g} s"
+    return f"{value:,.0f} s"
+
+
+def _share(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1%}"
+
+
+def _dollars(value: float) -> str:
+    if math.isnan(value):
+        return "n/a"
+    return f"${value:.4f}" if value < 0.1 else f"${value:,.2f}"
+
+
+def _per_article(value: float) -> str:
+    return "no article delivered" if math.isnan(value) else f"{_dollars(value)} per article"
+
+
+def _cache(s: SimSummary) -> str:
+    if math.isnan(s.false_hit_rate):
+        return f"hit rate {_share(s.hit_rate)}; no hits"
+    return f"hit rate {_share(s.hit_rate)}; {_share(s.false_hit_rate)} of hits were false"
+
+
+def _pool(s: SimSummary) -> str:
+    if math.isnan(s.pool_saturation):
+        return "off"
+    return (
+        f"wait P95 {_seconds(s.pool_wait_p95_s)}; saturated {_share(s.pool_saturation)} of the run"
+    )
+
+
+def format_summary(summary: SimSummary, real: Sequence[str] = (), *, loop: str = "") -> str:
+    """A run's summary for people: labelled, rounded, with units, and what one run can tell.
+
+    Args:
+        summary: the run's figures.
+        real: the real services used (``--live``); empty for a simulated run.
+        loop: how requests arrived, e.g. "closed loop, 20 clients".
+    """
+    s = summary
+    where = (
+        f"real clock; real services: {', '.join(real)}; the rest simulated, see docs/sim.md"
+        if real
+        else "simulated: service parameters in docs/sim.md"
+    )
+    head = f"{s.profile}: {s.requests} articles, seed {s.seed}" + (f", {loop}" if loop else "")
+    time_kind = "" if real else " of virtual time"
+    rows = [
+        (
+            "latency",
+            (
+                f"P50 {_seconds(s.p50_latency_s)}   P95 {_seconds(s.p95_latency_s)}   "
+                f"P99 {_seconds(s.p99_latency_s)}   mean {_seconds(s.mean_latency_s)}"
+            ),
+        ),
+        ("under 5 s", f"{_share(s.share_under_5s)} of requests"),
+        (
+            "throughput",
+            (
+                f"{s.throughput_per_hour:,.0f} articles per hour ({s.completed} of "
+                f"{s.requests} delivered in {_seconds(s.duration_s)}{time_kind})"
+            ),
+        ),
+        ("cost", f"{_per_article(s.cost_per_article_usd)}, {_dollars(s.cost_usd)} in all"),
+        ("semantic cache", _cache(s)),
+        ("errors", f"{_share(s.error_rate)} of requests failed; {s.retries} calls retried"),
+        ("connection pool", _pool(s)),
+        ("calls", ", ".join(f"{k} {v:,}" for k, v in s.calls_by_service.items()) or "none"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{head} ({where})", ""]
+    lines += [f"  {label:<{width}}  {text}" for label, text in rows]
     if real:
-        note = (
-            f"(real clock; real services: {', '.join(real)}; the rest simulated, see docs/sim.md)"
+        verdict = (
+            "verdict: one run on real services. Real latencies and errors change from run to "
+            "run: repeat it before you trust a difference."
         )
     else:
-        note = "(simulated: service parameters in docs/sim.md)"
-    return "\n".join([*lines, note])
+        verdict = (
+            f"verdict: one run with seed {s.seed} is a single sample: these figures have no "
+            "interval. The same seed gives the same figures again; for an interval, run other "
+            "seeds (--seed 1, --seed 2, ...) or perflab.stats.replicate (docs/cli.md, sim run)."
+        )
+    lines += ["", *textwrap.wrap(verdict, 92)]
+    return "\n".join(lines)
 
 
 # ------------------------------------------------------------------ compare

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 
 import pytest
 
@@ -26,6 +28,83 @@ def test_run_json_prints_the_summary_keys(capsys: pytest.CaptureFixture[str]) ->
         "throughput_per_hour",
     ):
         assert key in data
+
+
+_RUN = ["sim", "run", "--profile", "agency", "--requests", "60", "--seed", "3"]
+
+
+def test_run_json_is_exact(capsys: pytest.CaptureFixture[str]) -> None:
+    """`sim run --json` keeps every digit of the summary (nothing rounded)."""
+    from perflab.sim.run import simulate
+    from perflab.sim.workload import Workload
+
+    main([*_RUN, "--json"])
+    data = json.loads(capsys.readouterr().out)
+    summary = simulate("agency", seed=3, workload=Workload(requests=60, workers=20)).summary
+    assert data == summary.as_dict()
+
+
+def test_run_prints_labelled_rounded_figures_with_units(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`sim run` shows the JSON's figures rounded, labelled and with units, not raw keys."""
+    main([*_RUN, "--json"])
+    data = json.loads(capsys.readouterr().out)
+    assert main(_RUN) == 0
+    out = capsys.readouterr().out
+    p95 = data["p95_latency_s"]
+    assert f"P95 {p95:.3g} s" in out if p95 >= 1 else f"P95 {p95 * 1000:.3g} ms" in out
+    assert f"{data['share_under_5s']:.1%} of requests" in out
+    assert f"${data['cost_per_article_usd']:.4f} per article" in out
+    assert f"hit rate {data['hit_rate']:.1%}" in out
+    assert f"{data['throughput_per_hour']:,.0f} articles per hour" in out
+    assert "(simulated: service parameters in docs/sim.md)" in out
+    assert "p95_latency_s" not in out and "cost_usd" not in out
+    assert not re.search(r"\d\.\d{5,}", out), "a figure is printed with too many digits"
+
+
+def test_run_verdict_says_one_run_and_how_to_get_intervals(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The human output ends by saying it is one sample and how to get an interval."""
+    main(_RUN)
+    out = " ".join(capsys.readouterr().out.split())
+    assert "one run with seed 3 is a single sample" in out
+    assert "--seed 1, --seed 2" in out and "perflab.stats.replicate" in out
+
+
+def test_format_summary_says_n_a_for_figures_a_run_could_not_have() -> None:
+    """A run where every request failed shows n/a, no hits and no pool, never 'nan'."""
+    from perflab.cli.sim import format_summary
+    from perflab.sim.run import SimSummary
+
+    nan = math.nan
+    failed = SimSummary(
+        "baseline",
+        0,
+        10,
+        0,
+        5.0,
+        nan,
+        nan,
+        nan,
+        nan,
+        0.0,
+        0.0,
+        0.0,
+        nan,
+        0.0,
+        nan,
+        1.0,
+        0,
+        nan,
+        nan,
+        {},
+    )
+    out = format_summary(failed)
+    assert "nan" not in out.lower().replace("n/a", "")
+    assert "P95 n/a" in out and "no article delivered" in out and "no hits" in out
+    assert "connection pool  off" in out and "100.0% of requests failed" in out
 
 
 def test_run_is_deterministic(capsys: pytest.CaptureFixture[str]) -> None:
