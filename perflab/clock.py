@@ -1,12 +1,26 @@
 """Clocks: where the engine reads the time and how it waits.
 
-Every time-aware piece of perflab takes ``clock: Clock | None = None``. The same pool,
-breaker, limiter and cache code then runs on real time (``MonotonicClock``), on the
-event loop's time (``LoopClock``, which is *virtual* time inside ``perflab.sim``), or on
-a clock a test moves by hand (``FakeClock``). Real versus virtual time is a different
-clock object, never a flag threaded through the code.
+One protocol, ``Clock`` (``now()`` and an awaitable ``sleep``), and one clock object
+per kind of time. Every time-aware piece of perflab takes ``clock: Clock | None =
+None``, so the same pool, breaker, limiter and cache code runs on any of them:
 
-Durations are float seconds everywhere.
+==================  =========================================  ==========================
+clock               its time                                   used for
+==================  =========================================  ==========================
+``MonotonicClock``  ``time.monotonic()``: real, never jumps     the default: durations
+``WallClock``       ``time.time()``: seconds since 1970        the cache's stored expiry
+``LoopClock``       the running loop's ``loop.time()``         engine code on any loop
+``FakeClock``       moves only by ``advance``/``sleep``        tests and worked examples
+``VirtualClock``    the simulator's virtual time               ``perflab.sim``'s loop
+==================  =========================================  ==========================
+
+Real versus virtual time is a different clock object, never a flag threaded through
+the code. Inside ``perflab.sim`` the loop itself runs on a ``VirtualClock``, so
+``LoopClock`` there reads virtual time. docs/engine-reference.md ("Clocks") tells the
+whole story. Durations are float seconds everywhere.
+
+>>> isinstance(FakeClock(), Clock) and isinstance(WallClock(), Clock)
+True
 """
 
 from __future__ import annotations
@@ -15,7 +29,14 @@ import asyncio
 import time
 from typing import Protocol, runtime_checkable
 
-__all__ = ["Clock", "FakeClock", "LoopClock", "MonotonicClock", "default_clock"]
+__all__ = [
+    "Clock",
+    "FakeClock",
+    "LoopClock",
+    "MonotonicClock",
+    "WallClock",
+    "default_clock",
+]
 
 
 @runtime_checkable
@@ -46,6 +67,26 @@ class MonotonicClock:
 
     def __repr__(self) -> str:
         return "<MonotonicClock>"
+
+
+class WallClock:
+    """Wall time: seconds since the Unix epoch (``time.time()``), and ``asyncio.sleep``.
+
+    The semantic cache's default, because its entries outlive the process: TTLs are
+    days, and entries sit in a file many processes open over weeks, so
+    ``created_at``/``expires_at`` must be on a scale every process shares. The
+    monotonic clock restarts at boot and would make a stored expiry meaningless. Use it
+    for timestamps that are stored, never for measuring a duration.
+    """
+
+    def now(self) -> float:
+        return time.time()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, seconds))
+
+    def __repr__(self) -> str:
+        return "<WallClock>"
 
 
 class LoopClock:

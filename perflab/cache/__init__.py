@@ -17,7 +17,6 @@ threshold; ``perflab.cache.warm`` feeds simulated traffic through a cache.
 
 from __future__ import annotations
 
-from perflab.cache._clock import WallClock
 from perflab.cache._core import CacheStats, Lookup, SemanticCache
 from perflab.cache._index import IndexStats, IVFParams, VectorIndex
 from perflab.cache._store import (
@@ -30,6 +29,7 @@ from perflab.cache._store import (
 )
 from perflab.cache.lru import EmbeddingCache, EmbeddingCacheStats
 from perflab.cache.stores import SCHEMA_VERSION, MemoryStore, SQLiteStore
+from perflab.clock import WallClock  # re-exported: its home is perflab.clock
 
 __all__ = [
     "SCHEMA_VERSION",

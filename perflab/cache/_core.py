@@ -29,7 +29,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from perflab.cache._clock import WallClock
 from perflab.cache._store import (
     FloatArray,
     LoggedLookup,
@@ -38,7 +37,7 @@ from perflab.cache._store import (
     VectorStore,
     as_vector,
 )
-from perflab.clock import Clock
+from perflab.clock import Clock, WallClock
 from perflab.embedders.base import Embedder
 
 __all__ = ["CacheStats", "Lookup", "SemanticCache"]

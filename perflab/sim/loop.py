@@ -42,6 +42,11 @@ DEADLOCK_AFTER_S = 30.0
 class VirtualClock:
     """The simulation's time: a float that only moves forward when told.
 
+    It satisfies ``perflab.clock.Clock``: ``now()`` reads it and ``sleep`` waits on
+    the loop it drives, so an engine piece given this clock (or ``LoopClock``, which
+    reads the same time through the running loop) runs unchanged in a simulation.
+    Only its loop's selector moves it (``advance_to``).
+
     Args:
         start: the virtual time at which the run begins (seconds).
         speed: ``None`` for as-fast-as-possible; else virtual seconds per wall second.
@@ -50,10 +55,22 @@ class VirtualClock:
     def __init__(self, start: float = 0.0, speed: float | None = None) -> None:
         if speed is not None and not speed > 0:
             raise SimulationError(f"speed ({speed}) must be > 0, or None for as fast as possible")
-        self.now = float(start)
+        self._now = float(start)
         self.speed = speed
         self._wall0 = time.perf_counter()  # real-time mode only: where both clocks met
-        self._virtual0 = self.now
+        self._virtual0 = self._now
+
+    def now(self) -> float:
+        """The virtual time, in seconds."""
+        return self._now
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of virtual time (on the virtual loop: no wall time passes)."""
+        await asyncio.sleep(max(0.0, seconds))
+
+    def advance_to(self, when: float) -> None:
+        """Move the clock to ``when`` (never backwards)."""
+        self._now = max(self._now, when)
 
     def wall_deadline(self, virtual: float) -> float:
         """The ``perf_counter()`` reading at which real-time mode reaches ``virtual``."""
@@ -67,7 +84,7 @@ class VirtualClock:
 
     def __repr__(self) -> str:
         mode = "as fast as possible" if self.speed is None else f"x{self.speed:g} real time"
-        return f"<VirtualClock now={self.now:.6f} ({mode})>"
+        return f"<VirtualClock now={self._now:.6f} ({mode})>"
 
 
 class _VirtualSelector(selectors.DefaultSelector):
@@ -95,14 +112,14 @@ class _VirtualSelector(selectors.DefaultSelector):
                 )
             return events
         if self.clock.speed is not None:  # real time: wait on the wall clock, stay wakeable
-            target = self.clock.now + timeout
+            target = self.clock.now() + timeout
             wait = self.clock.wall_deadline(target) - time.perf_counter()
             events = super().select(max(0.0, wait))
             if events:  # woken early (by a thread): virtual time follows the wall clock
                 now = self.clock.virtual_at(time.perf_counter())
-                self.clock.now = min(target, max(self.clock.now, now))
+                self.clock.advance_to(min(target, now))
                 return events
-            self.clock.now = target
+            self.clock.advance_to(target)
             return []
         # Poll only when something besides the loop's own wake-up pipe is watched
         # (a socket): a thread's callback lands on the ready queue without a poll.
@@ -110,7 +127,7 @@ class _VirtualSelector(selectors.DefaultSelector):
             events = super().select(0)
             if events:
                 return events
-        self.clock.now += timeout
+        self.clock.advance_to(self.clock.now() + timeout)
         return []
 
 
@@ -130,10 +147,10 @@ class VirtualTimeLoop(asyncio.SelectorEventLoop):
         self._clock_resolution = 1e-9
 
     def time(self) -> float:
-        return self.clock.now
+        return self.clock.now()
 
     def __repr__(self) -> str:
-        return f"<VirtualTimeLoop now={self.clock.now:.6f} running={self.is_running()}>"
+        return f"<VirtualTimeLoop now={self.clock.now():.6f} running={self.is_running()}>"
 
 
 def _run_here(coro: Coroutine[Any, Any, T], start: float, speed: float | None) -> T:

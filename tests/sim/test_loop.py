@@ -94,3 +94,27 @@ def test_repr_shows_the_virtual_time() -> None:
         assert "now=5.000000" in repr(loop)
     finally:
         loop.close()
+
+
+def test_virtual_clock_is_a_clock() -> None:
+    """VirtualClock satisfies perflab.clock.Clock, and its now() is the loop's time."""
+    from perflab.clock import Clock
+    from perflab.sim.loop import VirtualClock
+
+    assert isinstance(VirtualClock(), Clock)
+
+    async def main() -> tuple[float, float]:
+        loop = asyncio.get_running_loop()
+        assert isinstance(loop, VirtualTimeLoop)
+        await loop.clock.sleep(12.5)
+        return loop.clock.now(), loop.time()
+
+    assert run_virtual(main()) == (12.5, 12.5)
+
+
+def test_wall_clock_is_one_of_the_engine_clocks() -> None:
+    """WallClock lives in perflab.clock (perflab.cache re-exports the same class)."""
+    from perflab.cache import WallClock as FromCache
+    from perflab.clock import Clock, WallClock
+
+    assert FromCache is WallClock and isinstance(WallClock(), Clock)
