@@ -144,3 +144,30 @@ def test_zero_requests_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
         main(["sim", "run", "--requests", "0"])
     assert info.value.code == 2
     assert "--requests" in capsys.readouterr().err
+
+
+def _docs_cli() -> str:
+    from pathlib import Path
+
+    return (Path(__file__).resolve().parents[2] / "docs" / "cli.md").read_text(encoding="utf-8")
+
+
+def test_docs_show_the_real_sim_run_output(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/cli.md's `perflab sim run` example is exactly what the command prints."""
+    command = "$ perflab sim run --profile agency --requests 500\n"
+    doc = _docs_cli()
+    shown = doc[doc.index(command) + len(command) :].split("\n```", 1)[0]
+    assert main(["sim", "run", "--profile", "agency", "--requests", "500"]) == 0
+    assert capsys.readouterr().out.rstrip("\n") == shown
+
+
+def test_docs_interval_snippet_gives_an_interval() -> None:
+    """The docs' replicate() snippet runs and returns a 99% interval over 5 seeds."""
+    doc = _docs_cli()
+    start = doc.index("```python\nfrom perflab.sim import simulate") + len("```python\n")
+    snippet = doc[start : doc.index("```", start)]
+    *setup, last = [line for line in snippet.splitlines() if line and not line.startswith("#")]
+    namespace: dict[str, object] = {}
+    exec("\n".join(setup), namespace)  # noqa: S102 - our own documentation
+    ci = eval(last, namespace)
+    assert ci.n == 5 and ci.confidence == 0.99 and ci.low < ci.mean < ci.high
