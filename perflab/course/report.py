@@ -143,9 +143,10 @@ def _status(item: dict[str, Any]) -> str:
 def format_course(data: dict[str, Any], note: str = "") -> str:
     """The outline as a table for people, with totals and the learner's calibration."""
     total = data["minutes"]["teaching"] + data["minutes"]["exercises"]
+    count = sum(item["level"] != "welcome" for item in data["lessons"])
     lines = [
         (
-            f"The course: {len(data['lessons'])} lessons, about {format_minutes(total)} "
+            f"The course: the welcome and {count} lessons, about {format_minutes(total)} "
             f"({format_minutes(data['minutes']['teaching'])} of teaching, "
             f"{format_minutes(data['minutes']['exercises'])} of exercises)"
         ),
@@ -159,7 +160,9 @@ def format_course(data: dict[str, Any], note: str = "") -> str:
         title = item["title"] if len(item["title"]) <= 46 else item["title"][:45] + "…"
         exercise = format_minutes(item["minutes"]["exercises"]) if item["exercise"] else "-"
         made = item["progress"]["predictions_made"]
-        predictions = "-" if made is None else f"{made} of {item['predictions']}"
+        predictions = "-"  # made, of the lesson's prediction cells
+        if made is not None and (made or item["predictions"]):
+            predictions = f"{made} of {item['predictions']}"
         lines.append(
             f"{item['id']:4} {title:46} {item['level']:13} "
             f"{format_minutes(item['minutes']['teaching']):>10} {exercise:>10}  "
