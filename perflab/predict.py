@@ -38,7 +38,7 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,6 +65,7 @@ __all__ = [
     "compare",
     "format_value",
     "load_predictions",
+    "notebook_problems",
     "predictions_path",
 ]
 
@@ -260,6 +261,23 @@ def load_predictions(data_dir: Path | None = None) -> list[Prediction]:
         )
         for r in read_guesses(predictions_path(data_dir))
     ]
+
+
+def notebook_problems(nb: Mapping[str, Any], where: str = "notebook") -> list[str]:
+    """What is wrong with a lesson notebook's prediction cells (an empty list: nothing).
+
+    The rules: ``Predictions`` gets the notebook's ``metadata.perflab.course.id``; every
+    ``guess`` sits in a cell tagged ``predict``, names its prediction with a literal, is
+    shipped with ``None`` and asks once per name; every tagged cell asks for a guess; every
+    guess is revealed in a later cell, and every reveal follows its guess.
+
+    Args:
+        nb: the notebook, as parsed JSON (``json.load`` or ``nbformat.read``).
+        where: how messages name the notebook (its path).
+    """
+    from perflab._predictions_lint import notebook_problems as check
+
+    return check(nb, where)
 
 
 # ----------------------------------------------------------------------- the API

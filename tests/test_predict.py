@@ -22,6 +22,7 @@ from perflab.predict import (
     compare,
     format_value,
     load_predictions,
+    notebook_problems,
 )
 
 
@@ -367,3 +368,59 @@ def test_the_docs_show_real_output(data: Path, capsys: pytest.CaptureFixture[str
     printed += capsys.readouterr().out
     for line in printed.splitlines():
         assert line in doc, f"docs/predictions.md does not show {line!r}"
+
+
+def _nb(*cells: tuple[str, list[str]], lesson: str | None = "01") -> dict[str, object]:
+    meta = {"perflab": {"course": {"id": lesson}}} if lesson else {}
+    return {
+        "metadata": meta,
+        "cells": [
+            {"cell_type": "code", "source": src, "metadata": {"tags": tags}} for src, tags in cells
+        ],
+    }
+
+
+_SETUP = ('from perflab.predict import Predictions\npredictions = Predictions("01")', [])
+_GUESS = ('predictions.guess("p99", None, low=None, high=None, unit="s")', ["predict"])
+_REVEAL = ('%time p99 = 1.0\npredictions.reveal("p99", p99)', [])
+
+
+def test_a_well_formed_lesson_has_no_prediction_problems() -> None:
+    """Setup, a tagged guess shipped with None, and a later reveal: nothing to report."""
+    assert notebook_problems(_nb(_SETUP, _GUESS, _REVEAL)) == []
+
+
+@pytest.mark.parametrize(
+    ("cells", "lesson", "problem"),
+    [
+        ((_SETUP, (_GUESS[0], []), _REVEAL), "01", "not tagged 'predict'"),
+        ((_SETUP, ('predictions.guess("p99", 0.5)', ["predict"]), _REVEAL), "01", "must hold None"),
+        ((_SETUP, _GUESS), "01", "never revealed"),
+        ((_SETUP, _REVEAL), "01", "no guess asked before it"),
+        ((_SETUP, _GUESS, _GUESS, _REVEAL), "01", "asked again"),
+        ((_SETUP, ("x = 1", ["predict"]), _GUESS, _REVEAL), "01", "asks for no guess"),
+        ((_SETUP, _GUESS, _REVEAL), "02", "metadata.perflab.course.id is '02'"),
+        ((_SETUP, ("predictions.guess(NAME, None)", ["predict"])), "01", "literal string"),
+    ],
+    ids=["untagged", "shipped-guess", "no-reveal", "no-guess", "twice", "empty-tag", "id", "name"],
+)
+def test_a_malformed_prediction_cell_is_reported(
+    cells: tuple[tuple[str, list[str]], ...], lesson: str, problem: str
+) -> None:
+    """Each broken rule gives a message naming the cell and what is wrong."""
+    problems = notebook_problems(_nb(*cells, lesson=lesson), "lesson.ipynb")
+    assert any(problem in p and p.startswith("lesson.ipynb: ") for p in problems), problems
+
+
+def test_every_lesson_s_prediction_cells_are_well_formed() -> None:
+    """Every notebook in notebooks/ follows the prediction rules (tagged, None, revealed)."""
+    import json
+
+    root = Path(__file__).resolve().parents[1]
+    problems = []
+    for path in sorted((root / "notebooks").rglob("*.ipynb")):
+        if ".ipynb_checkpoints" in path.parts:
+            continue
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        problems += notebook_problems(nb, path.relative_to(root).as_posix())
+    assert not problems
