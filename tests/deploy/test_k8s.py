@@ -308,3 +308,12 @@ def test_grade_script_fails_a_shard_whose_grader_crashed(tmp_path: Path) -> None
     assert done.returncode == 2
     assert "not graded" in done.stderr
     assert not (results / "shard-1.json").exists()
+
+
+def test_grading_pods_get_no_network() -> None:
+    """A NetworkPolicy selects the grading pods and allows them no traffic either way."""
+    policy = _by_name("NetworkPolicy", "perflab-grader-no-network")["spec"]
+    labels = _by_name("Job", "perflab-grade")["spec"]["template"]["metadata"]["labels"]
+    assert policy["podSelector"]["matchLabels"].items() <= labels.items()
+    assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+    assert policy["ingress"] == [] and policy["egress"] == []
