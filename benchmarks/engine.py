@@ -408,7 +408,7 @@ def near(rng: np.random.Generator, rows: np.ndarray, noise: float = 0.015) -> np
 
 
 def fill_store(store: Any, namespace: str, matrix: np.ndarray) -> None:
-    from perflab.cache._store import NewEntry
+    from perflab.cache.store import NewEntry
 
     step = 10_000
     for start in range(0, len(matrix), step):

@@ -25,8 +25,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import numpy as np
-import numpy.typing as npt
 
+from perflab.arrays import Float64Array
 from perflab.clock import Clock, default_clock
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ __all__ = [
     "format_duration",
 ]
 
-FloatArray = npt.NDArray[np.float64]
+FloatArray = Float64Array  # float64 samples (perflab.arrays)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from typing import overload
 
 import numpy as np
-import numpy.typing as npt
+
+from perflab.arrays import Float64Array
 
 __all__ = [
     "ErlangC",
@@ -397,7 +398,7 @@ def erlang_c_servers_for(
 
 # ---------------------------------------------------------- Universal Scalability Law
 
-FloatArray = npt.NDArray[np.float64]
+FloatArray = Float64Array  # float64 samples (perflab.arrays)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from perflab.clock import FakeClock
@@ -28,3 +30,31 @@ def _isolated_data_dir(
     """
     monkeypatch.setenv("PERFLAB_DATA_DIR", str(tmp_path_factory.mktemp("perflab-data")))
     monkeypatch.delenv("PERFLAB_PROFILE", raising=False)
+
+
+# PostgreSQL for the backend tests and for the store contract suite's PostgreSQL and
+# Supabase factories (tests/cache/conftest.py): here, so both folders see them.
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A PostgreSQL URL: DATABASE_URL, or the embedded server started for this session."""
+    from tests import _pg
+
+    yield from _pg.database_url()
+
+
+@pytest.fixture(scope="session")
+def pg_schema(pg_url: str) -> Iterator[str]:
+    """A schema with perflab's tables, dropped at the end of the session."""
+    from tests import _pg
+
+    yield from _pg.throwaway_schema(pg_url)
+
+
+@pytest.fixture(scope="session")
+def postgrest(pg_url: str, pg_schema: str) -> Iterator[object]:
+    """A local stand-in for a Supabase project's REST API over the session's schema."""
+    from tests.backends._postgrest import PostgrestStandIn
+    from tests.backends.conftest import SUPABASE_TEST_KEY
+
+    with PostgrestStandIn(pg_url, pg_schema, SUPABASE_TEST_KEY) as server:
+        yield server

@@ -25,7 +25,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from perflab.cache._store import FloatArray, NewEntry, as_vector
+from perflab.arrays import FloatArray
+from perflab.cache.store import NewEntry, as_vector
 
 __all__ = [
     "ADD_COUNTERS",

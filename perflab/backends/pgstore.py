@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from perflab.cache._store import VectorStore
+from perflab.cache.store import VectorStore
 from perflab.errors import ConfigError
 
 __all__ = ["open_pg_store"]

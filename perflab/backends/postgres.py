@@ -18,14 +18,14 @@ migrate``), or on open with ``apply_schema=True``.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from perflab.arrays import FloatArray
 from perflab.backends._pg_sql import (
     ADD_COUNTERS,
     COPY_ENTRIES,
@@ -39,16 +39,7 @@ from perflab.backends._pg_sql import (
     search_path,
 )
 from perflab.backends.embedded import check_url, redact_url
-from perflab.cache._store import (
-    CounterBuffer,
-    Entry,
-    FloatArray,
-    Neighbour,
-    NewEntry,
-    StoreBase,
-    as_vector,
-    check_entries,
-)
+from perflab.cache.store import BufferedStore, Entry, Neighbour, NewEntry, as_vector, check_entries
 from perflab.errors import BackendUnavailable, ServiceError
 
 if TYPE_CHECKING:
@@ -106,7 +97,7 @@ class PostgresStoreStats:
     requests_waiting: int
 
 
-class PostgresStore(StoreBase):
+class PostgresStore(BufferedStore):
     """A ``VectorStore`` in PostgreSQL + pgvector, through a psycopg connection pool.
 
     Args:
@@ -154,8 +145,7 @@ class PostgresStore(StoreBase):
         self.schema = schema
         self.index: IndexKind = index
         self._spec = spec
-        self._lock = threading.Lock()
-        self._pending = CounterBuffer(counter_flush_every)
+        super().__init__(counter_flush_every)  # the counter buffer and the lock
         self._dims: dict[str, int] = {}
         self._indexed: set[int] = set()
         self._searches = 0
@@ -200,8 +190,8 @@ class PostgresStore(StoreBase):
         import psycopg
         import psycopg_pool
 
-        if self._pool is None:
-            raise RuntimeError(f"this PostgresStore ({redact_url(self.url)}) is closed")
+        self.check_open()
+        assert self._pool is not None
         try:
             with self._pool.connection() as conn:
                 yield conn
@@ -438,34 +428,32 @@ class PostgresStore(StoreBase):
                 cur.executemany(ADD_COUNTERS, self._pending.rows())
             self._pending.clear()
 
-    def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
-        """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
-        with self._lock:
-            if self._pending.add(namespace, deltas):
-                with self._write():
-                    pass  # _write flushes the buffer inside the transaction
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` was called."""
+        return self._pool is None
 
-    def counters(self, namespace: str) -> dict[str, int]:
-        """The namespace's counters, pending increments included."""
-        with self._lock:
-            if self._pending:
-                with self._write():
-                    pass
-            with self._conn() as conn:
-                rows = conn.execute(
-                    "select name, value from cache_counters where namespace = %s", (namespace,)
-                ).fetchall()
+    def where(self) -> str:
+        """The database URL, password redacted."""
+        return redact_url(self.url)
+
+    def _write_pending(self) -> None:
+        with self._write():
+            pass  # _write flushes the buffer inside the transaction
+
+    def _read_counters(self, namespace: str) -> dict[str, int]:
+        with self._conn() as conn:
+            rows = conn.execute(
+                "select name, value from cache_counters where namespace = %s", (namespace,)
+            ).fetchall()
         return {r[0]: int(r[1]) for r in rows}
 
-    def reset_counters(self, namespace: str | None = None) -> None:
-        """Zero the counters of ``namespace`` (all when ``None``)."""
-        with self._lock:
-            self._pending.drop(namespace)
-            with self._write() as conn:
-                if namespace is None:
-                    conn.execute("delete from cache_counters")
-                else:
-                    conn.execute("delete from cache_counters where namespace = %s", (namespace,))
+    def _delete_counters(self, namespace: str | None) -> None:
+        with self._write() as conn:
+            if namespace is None:
+                conn.execute("delete from cache_counters")
+            else:
+                conn.execute("delete from cache_counters where namespace = %s", (namespace,))
 
     def stats(self) -> PostgresStoreStats:
         """Searches, writes and the pool's current state."""
@@ -478,22 +466,10 @@ class PostgresStore(StoreBase):
             pool.get("requests_waiting", 0),
         )
 
-    def close(self) -> None:
-        """Write pending counters and close the pool (idempotent)."""
-        with self._lock:
-            if self._pool is None:
-                return
-            if self._pending:
-                with self._write():
-                    pass
-            self._pool.close()
-            self._pool = None
-
-    def __enter__(self) -> PostgresStore:  # noqa: PYI034 - Self needs Python 3.11
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _release(self) -> None:
+        assert self._pool is not None
+        self._pool.close()
+        self._pool = None
 
     def __repr__(self) -> str:
         if self._pool is None:

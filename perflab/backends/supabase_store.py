@@ -19,22 +19,14 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from perflab.cache._store import (
-    CounterBuffer,
-    Entry,
-    FloatArray,
-    Neighbour,
-    NewEntry,
-    StoreBase,
-    as_vector,
-    check_entries,
-)
+from perflab.arrays import FloatArray
+from perflab.cache.store import BufferedStore, Entry, Neighbour, NewEntry, as_vector, check_entries
 from perflab.errors import ServiceError
 from perflab.http_errors import error_for_status, parse_retry_after
 
@@ -62,7 +54,7 @@ def _vector_in(value: Any) -> FloatArray:
     return np.asarray(items, dtype=np.float32)
 
 
-class SupabaseStore(StoreBase):
+class SupabaseStore(BufferedStore):
     """A ``VectorStore`` in a Supabase project, over HTTP with the ``supabase`` client.
 
     Args:
@@ -94,8 +86,7 @@ class SupabaseStore(StoreBase):
         self.url = url.rstrip("/")
         self._key = key if isinstance(key, SecretStr) else SecretStr(key)
         self.schema = schema
-        self._pending = CounterBuffer(counter_flush_every)
-        self._lock = threading.Lock()
+        super().__init__(counter_flush_every)  # the counter buffer and the lock
         self._dims: dict[str, int] = {}
         self._requests = 0
         self._closed = False
@@ -133,8 +124,7 @@ class SupabaseStore(StoreBase):
         import httpx
         from postgrest.exceptions import APIError
 
-        if self._closed:
-            raise RuntimeError(f"this SupabaseStore ({self.url}) is closed")
+        self.check_open()
         self._requests += 1
         try:
             yield
@@ -325,7 +315,16 @@ class SupabaseStore(StoreBase):
         """Bytes of the stored rows (``rpc('cache_size_bytes')``)."""
         return int(self._rpc("cache_size_bytes", {}) or 0)
 
-    def _flush_counters(self) -> None:
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` was called."""
+        return self._closed
+
+    def where(self) -> str:
+        """The project URL (the key never shows)."""
+        return self.url
+
+    def _write_pending(self) -> None:
         by_namespace: dict[str, dict[str, int]] = {}
         for ns, name, n in self._pending.rows():
             by_namespace.setdefault(ns, {})[name] = n
@@ -333,17 +332,7 @@ class SupabaseStore(StoreBase):
             self._rpc("cache_incr_counters", {"filter_namespace": ns, "deltas": deltas})
         self._pending.clear()
 
-    def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
-        """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
-        with self._lock:
-            if self._pending.add(namespace, deltas):
-                self._flush_counters()
-
-    def counters(self, namespace: str) -> dict[str, int]:
-        """The namespace's counters, pending increments included."""
-        with self._lock:
-            if self._pending:
-                self._flush_counters()
+    def _read_counters(self, namespace: str) -> dict[str, int]:
         with self._call("select"):
             rows = (
                 self._client.table("cache_counters")
@@ -354,37 +343,22 @@ class SupabaseStore(StoreBase):
             )
         return {r["name"]: int(r["value"]) for r in rows}
 
-    def reset_counters(self, namespace: str | None = None) -> None:
-        """Zero the counters of ``namespace`` (all when ``None``)."""
-        with self._lock:
-            self._pending.drop(namespace)
-            builder = self._client.table("cache_counters").delete(returning="minimal")
-            builder = (
-                builder.neq("name", "") if namespace is None else builder.eq("namespace", namespace)
-            )
-            with self._call("delete"):
-                builder.execute()
+    def _delete_counters(self, namespace: str | None) -> None:
+        builder = self._client.table("cache_counters").delete(returning="minimal")
+        builder = (
+            builder.neq("name", "") if namespace is None else builder.eq("namespace", namespace)
+        )
+        with self._call("delete"):
+            builder.execute()
 
     def requests(self) -> int:
         """HTTP requests made so far (each one a round trip to the project)."""
         return self._requests
 
-    def close(self) -> None:
-        """Send pending counters; further use is an error (idempotent)."""
-        with self._lock:
-            if self._closed:
-                return
-            if self._pending:
-                self._flush_counters()
-            self._closed = True
-            if self._http is not None:
-                self._http.close()
-
-    def __enter__(self) -> SupabaseStore:  # noqa: PYI034 - Self needs Python 3.11
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _release(self) -> None:
+        self._closed = True
+        if self._http is not None:
+            self._http.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"{self._requests} requests"

@@ -19,21 +19,28 @@ from __future__ import annotations
 
 from perflab.cache._core import CacheStats, Lookup, SemanticCache
 from perflab.cache._index import IndexStats, IVFParams, VectorIndex
-from perflab.cache._store import (
+from perflab.cache.lru import EmbeddingCache, EmbeddingCacheStats
+from perflab.cache.store import (
+    BufferedStore,
+    CounterBuffer,
     Entry,
     LoggedLookup,
     LookupLog,
     Neighbour,
     NewEntry,
+    StoreBase,
     VectorStore,
+    as_vector,
+    check_entries,
 )
-from perflab.cache.lru import EmbeddingCache, EmbeddingCacheStats
 from perflab.cache.stores import SCHEMA_VERSION, MemoryStore, SQLiteStore
 from perflab.clock import WallClock  # re-exported: its home is perflab.clock
 
 __all__ = [
     "SCHEMA_VERSION",
+    "BufferedStore",
     "CacheStats",
+    "CounterBuffer",
     "EmbeddingCache",
     "EmbeddingCacheStats",
     "Entry",
@@ -47,7 +54,10 @@ __all__ = [
     "NewEntry",
     "SQLiteStore",
     "SemanticCache",
+    "StoreBase",
     "VectorIndex",
     "VectorStore",
     "WallClock",
+    "as_vector",
+    "check_entries",
 ]

@@ -29,14 +29,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from perflab.cache._store import (
-    FloatArray,
-    LoggedLookup,
-    LookupLog,
-    Neighbour,
-    VectorStore,
-    as_vector,
-)
+from perflab.arrays import FloatArray
+from perflab.cache.store import LoggedLookup, LookupLog, Neighbour, VectorStore, as_vector
 from perflab.clock import Clock, WallClock
 from perflab.embedders.base import Embedder
 

@@ -11,9 +11,10 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
+from perflab.arrays import FloatArray
+
 __all__ = ["FlatBlock", "top_k"]
 
-FloatArray = npt.NDArray[np.float32]
 IdArray = npt.NDArray[np.int64]
 SimArray = npt.NDArray[np.float32]
 

@@ -13,9 +13,10 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from perflab.arrays import FloatArray
 from perflab.cache._flat import FlatBlock
 from perflab.cache._ivf import IVFBlock, IVFParams
-from perflab.cache._store import FloatArray, as_vector
+from perflab.cache.store import as_vector
 
 __all__ = ["IVFParams", "IndexKind", "IndexStats", "VectorIndex"]
 

@@ -45,7 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from perflab.cache._flat import FlatBlock, FloatArray, IdArray, SimArray, top_k
+from perflab.arrays import FloatArray
+from perflab.cache._flat import FlatBlock, IdArray, SimArray, top_k
 
 __all__ = ["IVFBlock", "IVFParams", "nearest_centroid", "spherical_kmeans"]
 

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from perflab.cache._store import LoggedLookup
+from perflab.cache.store import LoggedLookup
 
 __all__ = ["ThresholdReplay", "as_recorded", "false_hits_at", "is_audited", "replay"]
 

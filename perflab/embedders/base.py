@@ -18,9 +18,9 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["AsyncEmbedder", "Embedder", "FloatArray", "l2_normalise"]
+from perflab.arrays import FloatArray
 
-FloatArray = npt.NDArray[np.float32]
+__all__ = ["AsyncEmbedder", "Embedder", "FloatArray", "l2_normalise"]
 
 
 @runtime_checkable

@@ -25,14 +25,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 
+from perflab.arrays import Float64Array
 from perflab.errors import SimulationError
 from perflab.sim.loop import run_virtual
 
 __all__ = ["MMcResult", "simulate_mmc", "stationary_in_system"]
 
-FloatArray = npt.NDArray[np.float64]
+FloatArray = Float64Array  # float64 samples (perflab.arrays)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from perflab.cache._store import CounterBuffer
+from perflab.cache.store import CounterBuffer
 
 
 def test_add_says_when_to_flush() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from perflab.cache.stores._sqlite_file import APP, APPLICATION_ID, SCHEMA_V1, SC
 from perflab.clock import FakeClock
 from perflab.embedders import HashingEmbedder
 from perflab.errors import CacheFileError
-from tests.cache.conftest import unit
+from tests.cache.conftest import STORE_FACTORIES, unit
 
 NS = "test/v1-3"
 
@@ -29,8 +30,20 @@ def _record(i: int, *, similarity: float | None = 0.5, hit: bool = False) -> Log
     return LoggedLookup(f"q{i}", similarity, 0.8, hit, "a", "b", float(i))
 
 
-def test_stores_keep_a_lookup_log(store: VectorStore) -> None:
+LOCAL_KINDS = ["memory", "sqlite", "memory-ivf", "sqlite-ivf"]
+
+
+@pytest.fixture(params=LOCAL_KINDS)
+def local_store(request: pytest.FixtureRequest) -> Iterator[VectorStore]:
+    """A fresh memory or SQLite store (the stores that keep a lookup log)."""
+    made: VectorStore = STORE_FACTORIES[request.param](request)
+    yield made
+    made.close()
+
+
+def test_stores_keep_a_lookup_log(local_store: VectorStore) -> None:
     """Memory and SQLite stores are LookupLogs: what is logged comes back, oldest first."""
+    store = local_store
     assert isinstance(store, LookupLog)
     records = [_record(1), _record(2, similarity=None), _record(3, similarity=0.9, hit=True)]
     for r in records:

@@ -169,3 +169,18 @@ def test_search_matches_brute_force(
     got = [h.similarity for h in store.search(ns, q, k=k)]
     expected = sorted((matrix @ q).tolist(), reverse=True)[:k]
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_the_suite_covers_every_store() -> None:
+    """The suite is registered for the memory, SQLite, PostgreSQL and Supabase stores."""
+    from tests.cache.conftest import STORE_FACTORIES
+
+    assert {"memory", "sqlite", "postgres", "postgres-hnsw", "supabase"} <= set(STORE_FACTORIES)
+
+
+def test_a_closed_store_says_so(store: VectorStore) -> None:
+    """Using a store after close() raises RuntimeError naming the store and 'closed'."""
+    store.close()
+    with pytest.raises(RuntimeError, match=rf"this {type(store).__name__}.* is closed"):
+        store.count()
+    store.close()  # closing twice is fine

@@ -12,16 +12,9 @@ from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from perflab.arrays import FloatArray
 from perflab.cache._index import IndexKind, IndexStats, VectorIndex
-from perflab.cache._store import (
-    Entry,
-    FloatArray,
-    LoggedLookup,
-    Neighbour,
-    NewEntry,
-    StoreBase,
-    check_entries,
-)
+from perflab.cache.store import Entry, LoggedLookup, Neighbour, NewEntry, StoreBase, check_entries
 
 __all__ = ["MemoryStore"]
 
@@ -75,13 +68,14 @@ class MemoryStore(StoreBase):
         self._next_id = 1
         self._closed = False
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise RuntimeError("this MemoryStore is closed")
+    @property
+    def closed(self) -> bool:
+        """Whether ``close`` was called."""
+        return self._closed
 
     def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
         """Store entries all-or-nothing: everything is validated before anything is stored."""
-        self._check_open()
+        self.check_open()
         check_entries(entries)
         matrix = self._index.check(namespace, [e.vector for e in entries])
         ids = list(range(self._next_id, self._next_id + len(entries)))
@@ -103,7 +97,7 @@ class MemoryStore(StoreBase):
         self, namespace: str, vector: FloatArray, k: int = 1, *, now: float | None = None
     ) -> list[Neighbour]:
         """Return up to ``k`` nearest entries, best first, without touching values."""
-        self._check_open()
+        self.check_open()
         out = []
         for entry_id, similarity in self._index.search(namespace, vector, k, now=now):
             r = self._records[entry_id]
@@ -114,7 +108,7 @@ class MemoryStore(StoreBase):
 
     def get(self, entry_id: int) -> Entry | None:
         """Return the entry with its value, or ``None``."""
-        self._check_open()
+        self.check_open()
         r = self._records.get(entry_id)
         if r is None:
             return None
@@ -131,7 +125,7 @@ class MemoryStore(StoreBase):
 
     def touch(self, entry_id: int, expires_at: float) -> bool:
         """Set an entry's expiry; ``False`` if it is gone."""
-        self._check_open()
+        self.check_open()
         r = self._records.get(entry_id)
         if r is None:
             return False
@@ -141,7 +135,7 @@ class MemoryStore(StoreBase):
 
     def delete_expired(self, now: float) -> int:
         """Delete entries stale at ``now``; return how many."""
-        self._check_open()
+        self.check_open()
         gone = self._index.expired(now)
         for entry_id in gone:
             del self._records[entry_id]
@@ -150,7 +144,7 @@ class MemoryStore(StoreBase):
 
     def clear(self, namespace: str | None = None) -> int:
         """Delete a namespace's entries (all when ``None``); return how many."""
-        self._check_open()
+        self.check_open()
         gone = [
             i for i, r in self._records.items() if namespace is None or r.namespace == namespace
         ]
@@ -161,14 +155,14 @@ class MemoryStore(StoreBase):
 
     def count(self, namespace: str | None = None) -> int:
         """Number of entries in ``namespace`` (all when ``None``)."""
-        self._check_open()
+        self.check_open()
         if namespace is None:
             return len(self._records)
         return sum(1 for r in self._records.values() if r.namespace == namespace)
 
     def count_stale(self, now: float, namespace: str | None = None) -> int:
         """Number of entries stale at ``now``."""
-        self._check_open()
+        self.check_open()
         return sum(
             1
             for r in self._records.values()
@@ -177,7 +171,7 @@ class MemoryStore(StoreBase):
 
     def namespaces(self) -> dict[str, int]:
         """Entry count per namespace."""
-        self._check_open()
+        self.check_open()
         return dict(Counter(r.namespace for r in self._records.values()))
 
     def size_bytes(self) -> int:
@@ -189,17 +183,17 @@ class MemoryStore(StoreBase):
 
     def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
         """Add ``deltas`` to the namespace's counters."""
-        self._check_open()
+        self.check_open()
         self._counters.setdefault(namespace, Counter()).update(deltas)
 
     def counters(self, namespace: str) -> dict[str, int]:
         """The namespace's counters."""
-        self._check_open()
+        self.check_open()
         return dict(self._counters.get(namespace, {}))
 
     def reset_counters(self, namespace: str | None = None) -> None:
         """Zero the counters of ``namespace`` (all when ``None``)."""
-        self._check_open()
+        self.check_open()
         if namespace is None:
             self._counters.clear()
         else:
@@ -207,18 +201,18 @@ class MemoryStore(StoreBase):
 
     def log_lookup(self, namespace: str, record: LoggedLookup) -> None:
         """Append ``record`` to the namespace's log; the oldest fall off past ``log_size``."""
-        self._check_open()
+        self.check_open()
         if self.log_size:
             self._log.setdefault(namespace, deque(maxlen=self.log_size)).append(record)
 
     def lookup_log(self, namespace: str) -> list[LoggedLookup]:
         """The namespace's logged lookups, oldest first."""
-        self._check_open()
+        self.check_open()
         return list(self._log.get(namespace, ()))
 
     def clear_lookup_log(self, namespace: str | None = None) -> int:
         """Forget the logged lookups of ``namespace`` (all when ``None``); return how many."""
-        self._check_open()
+        self.check_open()
         if namespace is None:
             gone = sum(len(log) for log in self._log.values())
             self._log.clear()

@@ -19,23 +19,21 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 
+from perflab.arrays import FloatArray
 from perflab.cache._index import IndexKind, IndexStats, VectorIndex
-from perflab.cache._store import (
-    CounterBuffer,
+from perflab.cache.store import (
+    BufferedStore,
     Entry,
-    FloatArray,
     LoggedLookup,
     Neighbour,
     NewEntry,
-    StoreBase,
     check_entries,
 )
 from perflab.cache.stores._sqlite_file import (
@@ -52,7 +50,7 @@ from perflab.errors import CacheFileError
 __all__ = ["APPLICATION_ID", "SCHEMA_VERSION", "SQLiteStore", "inspect_cache_file"]
 
 
-class SQLiteStore(StoreBase):
+class SQLiteStore(BufferedStore):
     """A ``VectorStore`` in a SQLite file (WAL), with an in-memory matrix for search.
 
     Args:
@@ -88,7 +86,7 @@ class SQLiteStore(StoreBase):
         if log_size < 0:
             raise ValueError(f"log_size ({log_size}) must be >= 0")
         self.log_size = log_size
-        self._pending = CounterBuffer(counter_flush_every)  # validates it, before any I/O
+        super().__init__(counter_flush_every)  # the counter buffer and the lock
         self._pending_log: list[tuple[str, LoggedLookup]] = []
         # Built now to validate the knobs early; the real one is built from the file.
         self._new_index = partial(
@@ -98,7 +96,6 @@ class SQLiteStore(StoreBase):
         self.path = Path(path).expanduser()
         is_new = inspect_cache_file(self.path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._lock = threading.RLock()
         # Built on first search/add, so `perflab cache stats` on a big file stays instant.
         self._index: VectorIndex | None = None
         self._data_version = -1
@@ -143,9 +140,18 @@ class SQLiteStore(StoreBase):
             conn.execute("UPDATE perflab_schema SET version = ? WHERE app = ?", (version, APP))
 
     @property
+    def closed(self) -> bool:
+        """Whether ``close`` was called."""
+        return self._conn is None
+
+    def where(self) -> str:
+        """The file."""
+        return str(self.path)
+
+    @property
     def _db(self) -> sqlite3.Connection:
-        if self._conn is None:
-            raise RuntimeError(f"this SQLiteStore ({self.path}) is closed")
+        self.check_open()
+        assert self._conn is not None
         return self._conn
 
     @contextmanager
@@ -375,33 +381,22 @@ class SQLiteStore(StoreBase):
     def _has_pending(self) -> bool:
         return bool(self._pending or self._pending_log)
 
-    def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
-        """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
-        with self._lock:
-            if self._pending.add(namespace, deltas):
-                with self._write():
-                    pass  # _write flushes the buffer inside the transaction
+    def _write_pending(self) -> None:
+        with self._write():
+            pass  # _write flushes the buffers inside the transaction
 
-    def counters(self, namespace: str) -> dict[str, int]:
-        """The namespace's counters, pending increments included."""
-        with self._lock:
-            if self._has_pending():
-                with self._write():
-                    pass
-            rows = self._db.execute(
-                "SELECT name, value FROM counters WHERE namespace = ?", (namespace,)
-            )
-            return {r[0]: int(r[1]) for r in rows}
+    def _read_counters(self, namespace: str) -> dict[str, int]:
+        rows = self._db.execute(
+            "SELECT name, value FROM counters WHERE namespace = ?", (namespace,)
+        )
+        return {r[0]: int(r[1]) for r in rows}
 
-    def reset_counters(self, namespace: str | None = None) -> None:
-        """Zero the counters of ``namespace`` (all when ``None``)."""
-        with self._lock:
-            self._pending.drop(namespace)
-            with self._write() as conn:
-                if namespace is None:
-                    conn.execute("DELETE FROM counters")
-                else:
-                    conn.execute("DELETE FROM counters WHERE namespace = ?", (namespace,))
+    def _delete_counters(self, namespace: str | None) -> None:
+        with self._write() as conn:
+            if namespace is None:
+                conn.execute("DELETE FROM counters")
+            else:
+                conn.execute("DELETE FROM counters WHERE namespace = ?", (namespace,))
 
     def log_lookup(self, namespace: str, record: LoggedLookup) -> None:
         """Buffer ``record``; it is written with the next counter flush (same transaction).
@@ -418,9 +413,7 @@ class SQLiteStore(StoreBase):
     def lookup_log(self, namespace: str) -> list[LoggedLookup]:
         """The namespace's logged lookups (pending ones included), oldest first."""
         with self._lock:
-            if self._has_pending():
-                with self._write():
-                    pass
+            self.flush()
             rows = self._db.execute(
                 "SELECT query, similarity, threshold, hit, intent, matched_intent, at"
                 " FROM lookups WHERE namespace = ? ORDER BY id",
@@ -452,22 +445,10 @@ class SQLiteStore(StoreBase):
             if self._index is not None:
                 self._index.set_nprobe(nprobe)
 
-    def close(self) -> None:
-        """Write pending counters and close the file (idempotent)."""
-        with self._lock:
-            if self._conn is None:
-                return
-            if self._has_pending():
-                with self._write():
-                    pass
-            self._conn.close()
-            self._conn = None
-
-    def __enter__(self) -> SQLiteStore:  # noqa: PYI034 - Self needs Python 3.11
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _release(self) -> None:
+        assert self._conn is not None
+        self._conn.close()
+        self._conn = None
 
     def __repr__(self) -> str:
         if self._conn is None:

@@ -1,4 +1,11 @@
-"""The ``VectorStore`` protocol and the records it trades in.
+"""Writing a vector store: the ``VectorStore`` protocol, its records, and the base classes.
+
+This is the store author's API, public and documented (docs/cache.md, "Writing a
+store"): ``VectorStore`` says what a store must do; ``StoreBase`` gives ``add`` (a batch
+of one), the closed check and ``with store:``; ``BufferedStore`` adds the counters
+written in batches through a ``CounterBuffer`` (``incr``, ``counters``,
+``reset_counters``, ``flush`` and ``close`` written once for SQLite, PostgreSQL and
+Supabase); ``check_entries`` and ``as_vector`` validate input before anything is written.
 
 A store keeps cache entries and answers one question fast: *which stored vectors are
 nearest to this one?* It answers with ids and cosine similarities only. The stored
@@ -17,15 +24,22 @@ Supabase stores live in ``perflab.backends``. One behaviour suite
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
+from perflab.arrays import FloatArray
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
 __all__ = [
+    "BufferedStore",
     "CounterBuffer",
     "Entry",
     "LoggedLookup",
@@ -37,8 +51,6 @@ __all__ = [
     "as_vector",
     "check_entries",
 ]
-
-FloatArray = npt.NDArray[np.float32]
 
 
 @dataclass(frozen=True)
@@ -214,10 +226,12 @@ class CounterBuffer:
 
 
 class StoreBase(ABC):
-    """What every concrete store shares: ``add`` is ``add_many`` of one entry.
+    """What every concrete store shares: ``add``, the closed check and ``with store:``.
 
     A store writes batches in one transaction, so a single entry is just a batch of
-    one; subclasses implement ``add_many`` and inherit ``add``.
+    one: subclasses implement ``add_many`` and inherit ``add``. They say whether they
+    are ``closed``; ``check_open`` turns use after ``close`` into a clear error, and
+    ``with store:`` closes the store at the end of the block.
     """
 
     def add(
@@ -238,6 +252,114 @@ class StoreBase(ABC):
     @abstractmethod
     def add_many(self, namespace: str, entries: Sequence[NewEntry]) -> list[int]:
         """Store entries all-or-nothing (one transaction) and return their ids in order."""
+
+    @property
+    @abstractmethod
+    def closed(self) -> bool:
+        """Whether ``close`` was called."""
+
+    def where(self) -> str:
+        """Where the entries live, for messages (a path, a redacted URL); never a secret."""
+        return ""
+
+    def check_open(self) -> None:
+        """Raise ``RuntimeError`` if the store is closed.
+
+        Raises:
+            RuntimeError: "this SQLiteStore (cache.sqlite3) is closed".
+        """
+        if self.closed:
+            where = self.where()
+            at = f" ({where})" if where else ""
+            raise RuntimeError(f"this {type(self).__name__}{at} is closed")
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release files and connections; further use is an error (idempotent)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class BufferedStore(StoreBase):
+    """A store whose counters are buffered in a ``CounterBuffer`` and written in batches.
+
+    A busy cache counts every lookup; writing each count is one transaction (or one
+    HTTP request) per lookup. This class gathers ``counter_flush_every`` increments
+    before writing them, and writes the rest before counters are read and at
+    ``close``, so a count is never lost. Subclasses say how to write and read:
+
+    * ``_write_pending()``: write ``self._pending`` (and anything else buffered), then
+      clear it, in one transaction;
+    * ``_read_counters(namespace)`` and ``_delete_counters(namespace)``;
+    * ``_release()``: close files and connections (called once, by ``close``).
+
+    Args:
+        counter_flush_every: lookups counted before one write (>= 1).
+    """
+
+    def __init__(self, counter_flush_every: int = 1) -> None:
+        self._pending = CounterBuffer(counter_flush_every)  # validates it, before any I/O
+        self._lock = threading.RLock()
+
+    def _has_pending(self) -> bool:
+        """Whether anything is buffered (subclasses that buffer more extend this)."""
+        return bool(self._pending)
+
+    @abstractmethod
+    def _write_pending(self) -> None:
+        """Write the buffered increments and clear the buffer, in one transaction."""
+
+    @abstractmethod
+    def _read_counters(self, namespace: str) -> dict[str, int]:
+        """The namespace's counters as stored."""
+
+    @abstractmethod
+    def _delete_counters(self, namespace: str | None) -> None:
+        """Delete the stored counters of ``namespace`` (all when ``None``)."""
+
+    @abstractmethod
+    def _release(self) -> None:
+        """Close files and connections (``close`` calls it once)."""
+
+    def flush(self) -> None:
+        """Write what is buffered now (``counters`` and ``close`` do it themselves)."""
+        with self._lock:
+            self.check_open()
+            if self._has_pending():
+                self._write_pending()
+
+    def incr(self, namespace: str, deltas: Mapping[str, int]) -> None:
+        """Add ``deltas`` to the namespace's counters (buffered, see ``counter_flush_every``)."""
+        with self._lock:
+            self.check_open()
+            if self._pending.add(namespace, deltas):
+                self._write_pending()
+
+    def counters(self, namespace: str) -> dict[str, int]:
+        """The namespace's counters, pending increments included."""
+        with self._lock:
+            self.flush()
+            return self._read_counters(namespace)
+
+    def reset_counters(self, namespace: str | None = None) -> None:
+        """Zero the counters of ``namespace`` (all when ``None``)."""
+        with self._lock:
+            self.check_open()
+            self._pending.drop(namespace)
+            self._delete_counters(namespace)
+
+    def close(self) -> None:
+        """Write pending counters, then release files and connections (idempotent)."""
+        with self._lock:
+            if self.closed:
+                return
+            if self._has_pending():
+                self._write_pending()
+            self._release()
 
 
 @dataclass(frozen=True)
