@@ -133,6 +133,9 @@ def handler(args: argparse.Namespace) -> int:
     """Run ``perflab check``; returns the exit code."""
     if args.paths[0] == "merge":  # a room folder called merge is ./merge
         return _merge(args)
+    from perflab.grading.kernel_pool import skip_slow_imports
+
+    skip_slow_imports()  # before nbformat: a second of start-up this command never needs
     try:
         import nbformat  # noqa: F401
         import papermill  # noqa: F401
@@ -161,6 +164,13 @@ def handler(args: argparse.Namespace) -> int:
             shard = parse_shard(args.shard)
         except ShardError as exc:
             print(f"perflab check: {exc}", file=sys.stderr)
+            return 2
+        if not args.seeds:  # each shard would draw its own fresh seeds
+            print(
+                "perflab check: --shard needs --seed: every shard of a room must run with "
+                "the same seeds (pick new ones for each grading, e.g. --seed 4021 --seed 7752)",
+                file=sys.stderr,
+            )
             return 2
         items, positions, total = select(args.paths, shard, collect)
     options = CheckOptions(

@@ -188,9 +188,16 @@ def test_empty_shard_exits_0_with_its_json(
     room = _room(tmp_path / "room", 1)
     codes = []
     for k in (1, 2):
-        codes.append(_cli([str(room), "--shard", f"{k}/2", "--json"]))
+        codes.append(_cli([str(room), "--shard", f"{k}/2", "--seed", "3", "--json"]))
         data = json.loads(capsys.readouterr().out)
         if not data["notebooks"]:
             assert codes[-1] == 0
             assert data["shard"]["room_size"] == 1
     assert min(codes) == 0
+
+
+def test_shard_without_seeds_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--shard without --seed exits 2: shards drawing their own seeds could not be merged."""
+    room = _room(tmp_path / "room", 2)
+    assert _cli([str(room), "--shard", "1/2", "--json"]) == 2
+    assert "--shard needs --seed" in capsys.readouterr().err
