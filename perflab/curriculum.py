@@ -29,6 +29,7 @@ from pathlib import Path
 from perflab.errors import PerflabError
 
 __all__ = [
+    "LINKED_FILES",
     "MANIFEST",
     "CopyReport",
     "Mode",
@@ -42,6 +43,8 @@ __all__ = [
 MANIFEST = Path(".perflab") / "copy.json"
 
 _SKIPPED_PARTS = (".ipynb_checkpoints", "__pycache__")
+#: Files outside the curriculum folders that lessons link to (copied when present).
+LINKED_FILES = ("docs/glossary.md",)
 
 
 class Mode(enum.Enum):
@@ -175,6 +178,11 @@ def make_copy(
                 data = cleared_notebook(data)
             written = _write_new(target / rel, data)
             (report.copied if written else report.kept).append(rel)
+    for rel_name in LINKED_FILES:
+        linked = source / rel_name
+        if linked.is_file():
+            written = _write_new(target / rel_name, linked.read_bytes())
+            (report.copied if written else report.kept).append(Path(rel_name))
     if recorded is None:
         manifest = {"mode": in_force.value, "source": str(source)}
         _write_new(target / MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())

@@ -205,6 +205,8 @@ def test_lab_in_a_checkout_works_on_a_copy_too(
     assert f"--ServerApp.root_dir={copy}" in capsys.readouterr().out
     lessons = sorted(p.relative_to(REPO) for p in (REPO / "notebooks").rglob("*.ipynb"))
     assert lessons and all((copy / rel).is_file() for rel in lessons)
+    if (REPO / "docs/glossary.md").is_file():  # lessons link to it: ../../docs/glossary.md
+        assert (copy / "docs/glossary.md").read_bytes() == (REPO / "docs/glossary.md").read_bytes()
     welcome = nbformat.read(copy / "notebooks/00_welcome.ipynb", as_version=4)
     assert all(c.get("outputs", []) == [] for c in welcome.cells)
     assert not (copy / "solutions").exists()
