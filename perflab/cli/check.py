@@ -47,7 +47,8 @@ def register(subparsers: Any) -> None:
         action="append",
         dest="seeds",
         metavar="N",
-        help="a seed to run with (repeat for several; default 1234 and 98765)",
+        help="a seed to run with (repeat for several; default: two fresh random seeds "
+        "on every run, shown in the results)",
     )
     parser.add_argument(
         "--timeout",
@@ -82,6 +83,21 @@ def register(subparsers: Any) -> None:
         metavar="K/N",
         help="grade only share K of N of the room (1/N is the first; by learner/notebook "
         "name, stable); give the same --seed to every shard, then `perflab check merge`",
+    )
+    # --- grading security (issue 9): which exercise a file must be, and its references
+    parser.add_argument(
+        "--expect",
+        metavar="ID",
+        help="the exercise every notebook given must be (its metadata.perflab.id, e.g. "
+        "03_cache_economics); a notebook holding another is refused",
+    )
+    parser.add_argument(
+        "--references",
+        metavar="FOLDER",
+        action="append",
+        type=Path,
+        help="a folder of reference solutions to grade against (repeatable; default: the "
+        "installed solutions/)",
     )
     parser.set_defaults(func=handler)
 
@@ -143,7 +159,7 @@ def handler(args: argparse.Namespace) -> int:
         print(f"perflab check needs papermill and nbformat: {exc}", file=sys.stderr)
         return 2
     from perflab.grading import results
-    from perflab.grading.runner import DEFAULT_SEEDS, CheckOptions, check_paths, collect
+    from perflab.grading.runner import CheckOptions, check_paths, collect, fresh_seeds
 
     bad = [f"--workers must be >= 1, got {args.workers}"] if args.workers < 1 else []
     for flag, value in (("--timeout", args.timeout), ("--run-cap", args.run_cap)):
@@ -174,9 +190,11 @@ def handler(args: argparse.Namespace) -> int:
             return 2
         items, positions, total = select(args.paths, shard, collect)
     options = CheckOptions(
-        seeds=tuple(dict.fromkeys(args.seeds or DEFAULT_SEEDS)),
+        seeds=tuple(dict.fromkeys(args.seeds)) if args.seeds else fresh_seeds(),
         timeout_s=args.timeout,
         run_cap_s=args.run_cap,
+        expect=getattr(args, "expect", None),
+        reference_dirs=tuple(args.references) if getattr(args, "references", None) else None,
     )
     if shard is None:
         reports = check_paths(args.paths, options, workers=args.workers, progress=len(items) > 1)

@@ -45,9 +45,17 @@ def _make_engine() -> Any:
             self.output_cap = output_cap
             self.interrupt_grace = interrupt_grace
             self.output_bytes = 0
-            self.records = 0
+            self.record_bytes = 0
             self.interrupted_at: dict[int, float] = {}
             self.current = -1
+
+        def create_kernel_manager(self) -> Any:
+            # IPC sockets in the run's folder, not TCP ports: no "running over TCP
+            # without encryption" warning, and parallel runs can't collide on a port.
+            km = super().create_kernel_manager()
+            km.transport = "ipc"
+            km.ip = str(Path(self.nb_man.output_path).parent / "k")
+            return km
 
         def _run_info(self) -> dict[str, Any]:
             info: dict[str, Any] = self.nb.metadata.setdefault(RUN_KEY, {})
@@ -111,11 +119,16 @@ def _make_engine() -> Any:
         ) -> NotebookNode | None:
             content = msg.get("content", {})
             data = content.get("data") or {}
-            if MIME_TYPE in data and self.records < 10_000:
-                self.records += 1
-                return super().output(outs, msg, display_id, cell_index)  # type: ignore[no-any-return]
             size = len(str(content.get("text", ""))) + sum(len(str(v)) for v in data.values())
             size += len(str(content.get("traceback", "")))
+            if MIME_TYPE in data:
+                # check records have a budget of their own, as large as the output cap,
+                # so a flood of prints can't crowd out the checks (nor records the cap)
+                self.record_bytes += size
+                if self.record_bytes <= self.output_cap:
+                    return super().output(outs, msg, display_id, cell_index)  # type: ignore[no-any-return]
+                self.nb.cells[cell_index].metadata.setdefault(RUN_KEY, {})["records_capped"] = True
+                return None
             self.output_bytes += size
             if self.output_bytes <= self.output_cap:
                 return super().output(outs, msg, display_id, cell_index)  # type: ignore[no-any-return]
@@ -241,8 +254,14 @@ def main(argv: list[str]) -> int:
     spec_path = Path(argv[0])
     spec = json.loads(spec_path.read_text(encoding="utf-8"))
     mode = _end_descendants_on_exit()
+    from perflab.grading import sandbox
+
+    confined = sandbox.confine(spec.get("jail") or {})
+    spec_path = Path(confined.inside(str(spec_path)))
+    spec = {k: confined.inside(v) if isinstance(v, str) else v for k, v in spec.items()}
     try:
         result = run(spec)
+        result["not_enforced"] = confined.not_enforced
     finally:
         if mode != "pid-namespace":
             from perflab.grading.sandbox import kill_descendants

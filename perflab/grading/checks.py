@@ -1,33 +1,29 @@
 """The check functions that exercise notebooks call.
 
-A check cell recomputes the expected answer itself from the notebook's parameters and
-hands both values to one of these functions. Each call prints friendly feedback in the
+A check cell recomputes the expected answer from the notebook's parameters and hands
+both values to one of these functions. Each call prints friendly feedback in the
 notebook (what was checked, what came, a hint, never the expected value) and records a
 machine-readable result in the cell output, as a ``display_data`` of MIME type
-``application/vnd.perflab.check+json``. ``perflab check`` reads those records back from
-the executed notebook.
+``application/vnd.perflab.check+json``.
 
-When ``perflab check`` runs a notebook it hands the kernel a fresh secret key for that
-run (environment variable ``PERFLAB_CHECK_KEY``, removed as soon as this module is
-imported). Each record is signed with it (HMAC-SHA256) and carries a digest of the cell
-that called the check, so a printed or pasted "pass", or a check function redefined in
-the learner's cell, does not count. This stops the honest mistakes and the casual
-shortcut; code that sets out to attack the kernel it runs in can always win, which is
-why a teacher still reads the notebooks.
+That feedback is for the learner while they work. The grade is decided elsewhere:
+``perflab check`` reads only the learner's *answer* from each record, as plain data (see
+:mod:`perflab.grading.compare`), and compares it in its own process with the value the
+reference solution's check computed in a run of its own. In the learner's graded run the
+check cells get ``...`` in place of every expected value (see
+:mod:`perflab.grading.reference`), so nothing in the learner's kernel ever holds one.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
-import json
-import math
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from types import FrameType
 from typing import Any
+
+from perflab.grading.compare import MAX_ANSWER_CHARS, Refused, judge, plain, show
 
 __all__ = [
     "MIME_TYPE",
@@ -36,48 +32,31 @@ __all__ = [
     "check_equal",
     "check_prediction",
     "check_true",
-    "param_fingerprint",
     "short_repr",
-    "sign",
     "source_digest",
 ]
 
 MIME_TYPE = "application/vnd.perflab.check+json"
 """The MIME type of a check record in a cell's outputs."""
 
-
-def _in_kernel() -> bool:
-    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
-    return shell is not None
-
-
-# Inside the kernel the key leaves the environment once read, out of casual view; the
-# grader's own processes (which import this module too) must pass it on untouched.
-_take = os.environ.pop if _in_kernel() else os.environ.get
-_KEY: bytes = _take("PERFLAB_CHECK_KEY", "").encode()
-_PARAM_NAMES: tuple[str, ...] = tuple(n for n in _take("PERFLAB_CHECK_PARAMS", "").split(",") if n)
-del _take
+#: Set by ``perflab check`` in the reference solution's run only: records there carry
+#: the expected value, which the grader compares the learner's answers with.
+_REFERENCE_RUN = os.environ.get("PERFLAB_CHECK_ROLE") == "reference"
 _REPR_MAX = 200
 _sink: list[dict[str, Any]] | None = None
 _seq = 0
+_last_error: list[str] = []  # the error of the cell run before the current one, if any
 
 
 def source_digest(source: str) -> str:
     """Digest of a cell's source, blind to trailing spaces and blank edge lines.
 
-    The grader compares the digest a check recorded for its calling cell with the digest
-    of the check cell it found the record in.
+    The grader compares the digest of each of the learner's check cells with the
+    digests of the reference solution's check cells.
     """
     lines = [line.rstrip() for line in source.replace("\r\n", "\n").split("\n")]
     text = "\n".join(lines).strip("\n")
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def sign(record: dict[str, Any], key: bytes) -> str:
-    """HMAC-SHA256 of a record (without its ``sig`` field), hex-encoded."""
-    body = {k: v for k, v in record.items() if k != "sig"}
-    payload = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
-    return hmac.new(key, payload, hashlib.sha256).hexdigest()
 
 
 @contextmanager
@@ -96,111 +75,129 @@ def capture() -> Iterator[list[dict[str, Any]]]:
 
 
 def short_repr(value: Any) -> str:
-    """``repr(value)``, cut to 200 characters: how records show values (and parameters)."""
-    text = repr(value)
+    """``repr(value)``, cut to 200 characters."""
+    try:
+        text = repr(value)
+    except Exception:  # noqa: BLE001 - a learner's object whose repr raises
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= _REPR_MAX else text[: _REPR_MAX - 3] + "..."
 
 
-def param_fingerprint(value: Any) -> str:
-    """How a record shows a parameter's value: its repr, or for a long one a cut repr
-    plus a digest of the whole, so the grader can still tell any change apart."""
-    text = repr(value)
-    if len(text) <= _REPR_MAX:
-        return text
-    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-    return f"{short_repr(value)} #{digest}"
+def _watch_errors() -> None:
+    """In a kernel, remember whether each cell raised (for "never computed" feedback)."""
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    if shell is None or getattr(shell, "_perflab_watch", False):
+        return
+
+    def after(result: Any) -> None:
+        error = getattr(result, "error_in_exec", None)
+        _last_error[:] = [type(error).__name__] if error is not None else []
+
+    shell.events.register("post_run_cell", after)
+    shell._perflab_watch = True
 
 
-def _show(value: Any) -> str:
-    """A value as a learner wants to read it: floats to 6 significant digits."""
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
-        value = value.item()  # numpy scalar -> Python scalar
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    return short_repr(value)
+_watch_errors()
 
 
-def _caller_frame() -> FrameType | None:
-    frame = sys._getframe(1)
-    while frame is not None and frame.f_globals.get("__name__") == __name__:
-        frame = frame.f_back  # type: ignore[assignment]
-    return frame
-
-
-def _caller_digest() -> str:
-    import linecache
-
-    frame = _caller_frame()
-    if frame is None:
+def _crash_note() -> str:
+    if not _last_error:
         return ""
-    return source_digest("".join(linecache.getlines(frame.f_code.co_filename)))
+    return (
+        f" (the cell run before this check raised {_last_error[0]}, so what it should "
+        "have computed was never computed: fix that cell and run it again)"
+    )
 
 
-def _params() -> dict[str, str]:
-    if not _PARAM_NAMES:
-        return {}
+def _answer(value: Any) -> tuple[Any, str]:
+    """(the answer as plain data, '') or (None, why it was refused)."""
     try:
-        from IPython import get_ipython
-    except ImportError:  # pragma: no cover - IPython ships with ipykernel
-        return {}
-    shell = get_ipython()
-    namespace: dict[str, Any] = shell.user_ns if shell is not None else {}
-    return {name: param_fingerprint(namespace.get(name, "<missing>")) for name in _PARAM_NAMES}
+        answer = plain(value)
+    except Refused as exc:
+        return None, f"{exc}: answers must be plain numbers, text, lists or dicts"
+    except RecursionError:
+        return None, "an answer that contains itself"
+    if len(show_json := _json(answer)) > MAX_ANSWER_CHARS:
+        return (
+            None,
+            f"an answer of {len(show_json):,} characters (the limit is {MAX_ANSWER_CHARS:,})",
+        )
+    return answer, ""
 
 
-def _emit(exercise: str, what: str, status: str, got: Any, hint: str, detail: str) -> None:
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, allow_nan=True)
+
+
+def _emit(
+    exercise: str,
+    what: str,
+    kind: str,
+    got: Any,
+    expected: Any = ...,
+    hint: str = "",
+    **extra: Any,
+) -> None:
+    """Judge (unless the expected value was withheld), show the feedback and record."""
     global _seq
     _seq += 1
+    answer, refused = _answer(got)
+    record: dict[str, Any] = {
+        "v": 2,
+        "exercise": str(exercise),
+        "what": str(what),
+        "kind": kind,
+        "answer": answer,
+        "refused": refused,
+        "hint": str(hint),
+        "seq": _seq,
+        **extra,
+    }
+    if kind == "info":
+        status, detail = "info", str(record.pop("detail", ""))
+    elif refused:
+        status, detail = "failed", f"refused {refused}"
+    elif expected is ...:
+        status, detail = "recorded", f"recorded your answer {show(answer)} for perflab check"
+    else:
+        want, why = (True, "") if kind == "true" else _answer(expected)
+        if why:
+            status, detail = "failed", f"the check could not use its expected value ({why})"
+        else:
+            passed, detail = judge(
+                kind, answer, want, extra.get("rel_tol", 0.0), extra.get("abs_tol", 0.0)
+            )
+            status = "passed" if passed else "failed"
+            detail += str(record.pop("shown", ""))
+            if _REFERENCE_RUN:
+                record["expected"] = want
+    if status == "failed":
+        detail += _crash_note()
     mark = {"passed": "\u2714", "failed": "\u2718"}.get(status, "\u2139")
     lines = [f"{mark} [{exercise}] {what}: {detail}"]
     if hint and status == "failed":
         lines.append(f"  hint: {hint}")
-    message = "\n".join(lines)
-    record: dict[str, Any] = {
-        "v": 1,
-        "exercise": str(exercise),
-        "what": str(what),
-        "status": status,
-        "got": short_repr(got),
-        "hint": hint,
-        "message": message,
-        "params": _params(),
-        "caller": _caller_digest(),
-        "seq": _seq,
-    }
-    record["sig"] = sign(record, _KEY) if _KEY else None
+    record["status"] = status
+    record["message"] = "\n".join(lines)
     if _sink is not None:
         _sink.append(record)
         return
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError:  # pragma: no cover
-        print(message)
+    shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
+    if shell is None:
+        print(record["message"])
         return
-    if get_ipython() is None:
-        print(message)
-        return
-    display({"text/plain": message, MIME_TYPE: record}, raw=True)  # type: ignore[no-untyped-call]
+    from IPython.display import display
 
-
-def _is_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, (int, float)):
-        return True
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover
-        return False
-    return isinstance(value, np.generic) and np.issubdtype(type(value), np.number)
+    display({"text/plain": record["message"], MIME_TYPE: record}, raw=True)  # type: ignore[no-untyped-call]
 
 
 def check_close(
     exercise: str,
     what: str,
     got: Any,
-    expected: float,
+    expected: Any,
     *,
     rel_tol: float = 1e-6,
     abs_tol: float = 0.0,
@@ -211,78 +208,43 @@ def check_close(
     Args:
         exercise: the exercise id, as in the cell's ``perflab`` metadata.
         what: what was checked, in words ("cost per request in dollars").
-        got: the learner's value.
+        got: the learner's value (a plain number: ``int``, ``float`` or a numpy number).
         expected: the value the check cell recomputed from the parameters; never shown.
+            ``...`` in a graded run, where the grader compares outside the notebook.
         rel_tol: allowed relative difference (``math.isclose`` semantics).
         abs_tol: allowed absolute difference.
         hint: shown when the check fails.
     """
-    tolerance = f"within {rel_tol:g} relative" + (f" or {abs_tol:g} absolute" if abs_tol else "")
-    if got is None or got is ... or not _is_number(got):
-        _emit(
-            exercise,
-            what,
-            "failed",
-            got,
-            hint,
-            f"expected a number, got {type(got).__name__} {_show(got)}",
-        )
-        return
-    value = float(got)
-    if math.isnan(value):
-        _emit(exercise, what, "failed", got, hint, "got NaN (not a number)")
-        return
-    if math.isclose(value, float(expected), rel_tol=rel_tol, abs_tol=abs_tol):
-        _emit(exercise, what, "passed", got, hint, f"passed (got {_show(got)}, {tolerance})")
-        return
-    direction = "too high" if value > float(expected) else "too low"
+    if type(got) is bool:
+        got = f"the bool {got}"  # True == 1 in Python; an answer of True is not a number
     _emit(
-        exercise,
-        what,
-        "failed",
-        got,
-        hint,
-        f"got {_show(got)}, {direction}: not {tolerance} of what the check computed "
-        "from this notebook's parameters",
+        exercise, what, "close", got, expected, hint, rel_tol=float(rel_tol), abs_tol=float(abs_tol)
     )
 
 
 def check_equal(exercise: str, what: str, got: Any, expected: Any, *, hint: str = "") -> None:
-    """Check that a value equals the one the check computed (``==``; arrays elementwise).
+    """Check that a value equals the one the check computed (as plain data).
+
+    Lists, tuples and numpy arrays compare item by item; for a dict the feedback names
+    the first key that is missing, extra or different.
 
     Args:
         exercise: the exercise id.
         what: what was checked, in words.
-        got: the learner's value.
-        expected: the value the check cell computed; never shown.
+        got: the learner's value (plain data: numbers, text, lists, dicts, numpy arrays).
+        expected: the value the check cell computed; never shown (``...`` when graded).
         hint: shown when the check fails.
     """
-    try:
-        import numpy as np
-
-        if isinstance(got, np.ndarray) or isinstance(expected, np.ndarray):
-            same = bool(np.array_equal(np.asarray(got), np.asarray(expected)))
-        else:
-            same = bool(got == expected)
-    except Exception:  # noqa: BLE001 - a learner's object whose == raises or returns nonsense
-        same = False
-    if same:
-        _emit(exercise, what, "passed", got, hint, f"passed (got {_show(got)})")
-    else:
-        _emit(
-            exercise,
-            what,
-            "failed",
-            got,
-            hint,
-            f"got {_show(got)}, not what the check computed from this notebook's parameters",
-        )
+    _emit(exercise, what, "equal", got, expected, hint)
 
 
 def check_true(
     exercise: str, what: str, condition: Any, *, got: Any = None, hint: str = ""
 ) -> None:
     """Check that a condition about the learner's work holds (a mechanism, a count).
+
+    The condition is evaluated in the notebook, so the grader can only read its value:
+    pair a ``check_true`` with ``check_close``/``check_equal`` checks on the numbers.
 
     Args:
         exercise: the exercise id.
@@ -291,16 +253,8 @@ def check_true(
         got: the value to show in the feedback, if any.
         hint: shown when the check fails.
     """
-    passed = condition is True
-    if not passed and type(condition).__module__ == "numpy":
-        import numpy as np
-
-        passed = isinstance(condition, np.bool_) and bool(condition)
-    shown = f" (got {_show(got)})" if got is not None else ""
-    if passed:
-        _emit(exercise, what, "passed", got, hint, f"passed{shown}")
-    else:
-        _emit(exercise, what, "failed", got, hint, f"does not hold{shown}")
+    shown = f" (got {show(_answer(got)[0]) if not _answer(got)[1] else short_repr(got)})"
+    _emit(exercise, what, "true", condition, True, hint, shown=shown if got is not None else "")
 
 
 def check_prediction(
@@ -319,27 +273,37 @@ def check_prediction(
         measured: the learner's measured value.
         unit: appended to the numbers in the message.
     """
-    if prediction is None or prediction is ... or not _is_number(prediction):
-        _emit(
-            exercise,
-            what,
-            "info",
-            prediction,
-            "",
+    guess = _number(prediction)
+    value = _number(measured)
+    if guess is None:
+        detail = (
             "no prediction written: write your guess down before you run, it's the "
-            "best way to learn what surprises you",
+            "best way to learn what surprises you"
         )
-        return
-    if not _is_number(measured):
-        _emit(exercise, what, "info", prediction, "", f"you predicted {prediction}{unit}")
-        return
-    gap = float(measured) - float(prediction)
-    _emit(
-        exercise,
-        what,
-        "info",
-        prediction,
-        "",
-        f"you predicted {float(prediction):.4g}{unit}; you measured "
-        f"{float(measured):.4g}{unit} (off by {gap:+.3g}{unit})",
-    )
+    elif value is None:
+        detail = f"you predicted {guess:.4g}{unit}; " + (
+            "your measurement was never computed (did a cell above raise?)"
+            if _last_error or measured is None
+            else f"your measurement is not a number ({short_repr(measured)})"
+        )
+    else:
+        detail = (
+            f"you predicted {guess:.4g}{unit}; you measured {value:.4g}{unit} "
+            f"(off by {value - guess:+.3g}{unit})"
+        )
+        if _last_error:
+            detail = (
+                f"you predicted {guess:.4g}{unit}; your measurement was never computed: "
+                f"the cell run before this check raised {_last_error[0]}"
+            )
+            value = None
+    _emit(exercise, what, "info", guess, ..., "", predicted=guess, measured=value, detail=detail)
+
+
+def _number(value: Any) -> float | None:
+    """A plain finite-or-not number as float, or None (bools, text and objects are not)."""
+    try:
+        answer = plain(value)
+    except (Refused, RecursionError):
+        return None
+    return float(answer) if type(answer) in (int, float) else None

@@ -1,27 +1,28 @@
 """Grade an executed notebook: every exercise, whatever happened during the run.
 
-The grader reads only what the run left behind: the cells' outputs (errors and signed
-check records), the run marks the worker wrote into the metadata (which cells started
-and finished, timeouts, where the kernel died) and what the runner saw from outside
-(files written, the whole-run cap). It finds cells by their ``perflab`` metadata, never
-by position, and never raises: anything odd becomes a verdict the learner can act on.
+The grader reads only what the run left behind: the cells' outputs (errors and check
+records), the run marks the worker wrote into the metadata (which cells started and
+finished, timeouts, where the kernel died) and what the runner saw from outside (files
+written, the whole-run cap). It finds cells by their ``perflab`` metadata, never by
+position, and never raises: anything odd becomes a verdict the learner can act on.
+
+With a reference (the usual case), a check record is only the learner's *answer*: the
+verdict comes from :func:`perflab.grading.compare.judge`, here, against the expected
+value the reference solution's run recorded for the same check. Cells are named the way
+a learner finds them in JupyterLab: the exercise, the heading above, and the code
+cell's number (which is its ``In [N]`` after Restart and Run All).
 """
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
 from perflab.grading._worker import RUN_KEY
-from perflab.grading.checks import (
-    MIME_TYPE,
-    param_fingerprint,
-    short_repr,
-    sign,
-    source_digest,
-)
+from perflab.grading.checks import MIME_TYPE, source_digest
+from perflab.grading.compare import judge
 from perflab.grading.notebook import Manifest, cell_tag, parse_parameters
+from perflab.grading.reference import Reference
 from perflab.grading.results import NOTEBOOK_ROW, ExerciseResult, Status
 
 __all__ = ["RunInfo", "combine_runs", "grade_run"]
@@ -34,32 +35,66 @@ class RunInfo:
     Attributes:
         seed: the seed injected (None when the notebook has no ``seed`` parameter).
         parameters: every value injected into the parameters cell.
-        key: the run's signing key.
         timeout_s: the per-cell timeout.
         outcome: the worker's result (``{"outcome": "ran"}`` and maybe an error).
         capped_after_s: set when the whole-run cap killed the run.
-        files_written: files the notebook left in its scratch folder.
+        files_written: files the notebook left in its scratch folders.
         file_modified: the learner's file changed on disk during the run.
+        reference: the reference run's records; None: the notebook's own checks decide.
+        not_enforced: sandbox limits that could not be put in place, in words.
     """
 
     seed: int | None
     parameters: dict[str, Any]
-    key: bytes
     timeout_s: float
     outcome: dict[str, Any] = field(default_factory=dict)
     capped_after_s: float | None = None
     files_written: list[str] = field(default_factory=list)
     file_modified: bool = False
+    reference: Reference | None = None
+    not_enforced: list[str] = field(default_factory=list)
 
 
-def _numbered(nb: Any) -> list[tuple[int, Any]]:
-    """(learner's 1-based cell number, cell), without papermill's injected cell."""
-    out, number = [], 0
+@dataclass(frozen=True)
+class _Cell:
+    number: int  # 1-based among all the learner's cells (ExerciseResult.cell)
+    name: str  # how the learner finds it
+    cell: Any
+
+
+def _heading(cell: Any) -> str:
+    for line in str(cell.get("source", "")).splitlines():
+        if line.lstrip().startswith("#"):
+            text = line.lstrip("# ").strip()
+            return text if len(text) <= 60 else text[:57] + "..."
+    return ""
+
+
+def _numbered(nb: Any) -> list[_Cell]:
+    """The learner's cells (papermill's injected cell left out), each with its name."""
+    out: list[_Cell] = []
+    number = code = 0
+    heading = ""
     for cell in nb.cells:
         if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
             continue
         number += 1
-        out.append((number, cell))
+        if cell.get("cell_type") == "markdown":
+            heading = _heading(cell) or heading
+            continue
+        if cell.get("cell_type") != "code":
+            continue
+        code += 1
+        where = f"code cell {code}" + (f', under "{heading}"' if heading else "")
+        tag = cell_tag(cell)
+        if tag is None:
+            name = where
+        elif tag.role == "parameters":
+            name = f"the parameters cell ({where})"
+        else:
+            role = "TODO cell" if tag.role == "todo" else "check cell"
+            name = f"the {role} of {tag.exercise} ({where})" if tag.exercise else where
+        out.append(_Cell(number, name, cell))
     return out
 
 
@@ -75,213 +110,237 @@ def _error(cell: Any) -> tuple[str, str] | None:
     return None
 
 
-def _stop_reason(numbered: list[tuple[int, Any]], info: RunInfo) -> str:
-    for number, cell in numbered:
-        marks = _marks(cell)
+def _stop_reason(cells: list[_Cell], info: RunInfo) -> str:
+    for c in cells:
+        marks = _marks(c.cell)
         if marks.get("started") and not marks.get("done"):
             if info.capped_after_s is not None:
-                return (
-                    f"the whole run was stopped after {info.capped_after_s:g} s, at cell {number}"
-                )
+                return f"the whole run was stopped after {info.capped_after_s:g} s, at {c.name}"
             if marks.get("timed_out"):
-                return f"cell {number} ignored the interrupt after its timeout"
-            return f"kernel died at cell {number}"
+                return f"{c.name} ignored the interrupt after its timeout"
+            return f"the kernel died at {c.name}"
     if info.capped_after_s is not None:
         return f"the whole run was stopped after {info.capped_after_s:g} s"
     message = info.outcome.get("message")
     return f"the run stopped early: {message}" if message else "the run stopped early"
 
 
-def _cell_problem(
-    number: int, cell: Any, role: str, info: RunInfo, stop: str
-) -> ExerciseResult | None:
-    marks = _marks(cell)
-    seed = info.seed
+def _row(status: Status, text: str, c: _Cell, info: RunInfo) -> ExerciseResult:
+    return ExerciseResult("", status, text, c.number, info.seed)
+
+
+def _cell_problem(c: _Cell, role: str, info: RunInfo, stop: str) -> ExerciseResult | None:
+    marks = _marks(c.cell)
     if not marks.get("started"):
-        return ExerciseResult("", Status.NOT_RUN, f"not run ({stop})", number, seed)
+        return _row(Status.NOT_RUN, f"not run ({stop})", c, info)
     if marks.get("timed_out"):
-        return ExerciseResult(
-            "",
+        return _row(
             Status.TIMEOUT,
-            (
-                f"cell {number} ran longer than the {marks['timed_out']} s cell timeout and was "
-                "stopped; look for a loop that never ends, or make the work smaller"
-            ),
-            number,
-            seed,
+            f"{c.name} ran longer than the {marks['timed_out']} s cell timeout and was "
+            "stopped; look for a loop that never ends, or make the work smaller",
+            c,
+            info,
         )
     if not marks.get("done"):
         if info.capped_after_s is not None:
-            return ExerciseResult(
-                "",
+            return _row(
                 Status.TIMEOUT,
-                (
-                    f"cell {number} was still running when the whole run hit its "
-                    f"{info.capped_after_s:g} s cap"
-                ),
-                number,
-                seed,
+                f"{c.name} was still running when the whole run hit its "
+                f"{info.capped_after_s:g} s cap",
+                c,
+                info,
             )
-        return ExerciseResult(
-            "",
+        return _row(
             Status.ERROR,
-            (
-                f"the kernel died while running cell {number} (os._exit, a crash, or out of "
-                "memory?); cells after it did not run"
-            ),
-            number,
-            seed,
+            f"the kernel died while running {c.name} (os._exit, a crash, or out of "
+            "memory?); cells after it did not run",
+            c,
+            info,
         )
-    error = _error(cell)
+    error = _error(c.cell)
     if error is None:
         return None
     ename, evalue = error
-    what = f"cell {number} raised {ename}" + (f": {evalue}" if evalue else "")
     if ename == "SystemExit":
-        return ExerciseResult(
-            "",
+        return _row(
             Status.ERROR,
-            (
-                f"cell {number} called sys.exit({evalue}); a notebook can't stop its checks that way, "
-                "and the rest of that cell never ran. Remove the call"
-            ),
-            number,
-            seed,
+            f"{c.name} called sys.exit({evalue}); a notebook can't stop its checks that way, "
+            "and the rest of that cell never ran. Remove the call",
+            c,
+            info,
         )
     if ename == "NotImplementedError" and role == "todo":
-        return ExerciseResult(
-            "",
+        return _row(
             Status.FAILED,
-            (
-                f"not done yet: cell {number} still raises NotImplementedError; replace the TODO "
-                "with your code"
-            ),
-            number,
-            seed,
+            f"not done yet: {c.name} still raises NotImplementedError; replace the TODO "
+            "with your code",
+            c,
+            info,
         )
-    return ExerciseResult("", Status.ERROR, what[:500], number, seed)
+    what = f"{c.name} raised {ename}" + (f": {evalue}" if evalue else "")
+    return _row(Status.ERROR, what[:500], c, info)
 
 
-def _verify(record: Any, number: int, cell: Any, info: RunInfo) -> str | None:
-    """Why a record can't be trusted, or None when it can."""
-    if not isinstance(record, dict):
-        return f"cell {number} shows a malformed check result"
-    sig = record.get("sig")
-    if not isinstance(sig, str) or not hmac.compare_digest(sig, sign(record, info.key)):
-        return (
-            f"cell {number} shows a check result that this run's checks did not sign "
-            "(printed or pasted by hand?)"
-        )
-    if record.get("caller") != source_digest(cell.get("source", "")):
-        return (
-            f"a check shown in cell {number} was called from code outside that check cell: "
-            "were the check functions redefined or wrapped?"
-        )
-    seen = record.get("params") or {}
-    for name, value in info.parameters.items():
-        # compared the way the check recorded it (a long value: cut repr + digest)
-        if name in seen and seen[name] != param_fingerprint(value):
+def _records(cell: Any) -> list[dict[str, Any]]:
+    return [
+        r
+        for o in cell.get("outputs", [])
+        if o.get("output_type") == "display_data"
+        and isinstance(r := o.get("data", {}).get(MIME_TYPE), dict)
+    ]
+
+
+def _verdicts(
+    ex: str, c: _Cell, expected: list[dict[str, Any]] | None
+) -> tuple[list[str], list[str]] | str:
+    """(passed whats, failure messages) for one check cell; or why it can't be graded."""
+    mine = _records(c.cell)
+    if not mine:
+        if _marks(c.cell).get("records_capped"):
             return (
-                f"parameter `{name}` was {seen[name]} when the check ran, but the checker "
-                f"set it to {short_repr(value)}: don't assign to the parameters in your code"
+                f"{c.name}: its check results were dropped, since the run's check results "
+                "passed the output cap (does a loop call a check many times?)"
             )
-    return None
+        return (
+            f"{c.name} ran but no check reported a result: were the perflab check "
+            "functions redefined or removed?"
+        )
+    if expected is None:  # no reference: the notebook's own checks decide
+        passed = [str(r.get("what", "")) for r in mine if r.get("status") == "passed"]
+        failed = [str(r.get("message", "")) for r in mine if r.get("status") == "failed"]
+        return passed, failed
+    answers: dict[tuple[str, int], dict[str, Any]] = {}
+    seen: dict[str, int] = {}
+    for r in mine:
+        what = str(r.get("what", ""))
+        seen[what] = seen.get(what, 0) + 1
+        answers.setdefault((what, seen[what]), r)
+    passed, failed = [], []
+    seen = {}
+    for want in expected:
+        what = str(want.get("what", ""))
+        seen[what] = seen.get(what, 0) + 1
+        kind = want.get("kind")
+        if kind not in ("close", "equal", "true"):
+            continue  # predictions inform, they don't grade
+        got = answers.get((what, seen[what]))
+        hint = str(want.get("hint", ""))
+        if got is None or got.get("exercise") != want.get("exercise"):
+            ok, detail = False, "no answer was recorded for this check"
+        elif got.get("refused"):
+            ok, detail = False, f"refused {got['refused']}"
+        else:
+            ok, detail = judge(
+                str(kind),
+                got.get("answer"),
+                want.get("expected"),
+                float(want.get("rel_tol") or 0.0),
+                float(want.get("abs_tol") or 0.0),
+            )
+        if ok:
+            passed.append(what)
+        else:
+            failed.append(f"\u2718 [{ex}] {what}: {detail}" + (f"\n  hint: {hint}" if hint else ""))
+    return passed, failed
 
 
 def _grade_exercise(
-    ex: str, numbered: list[tuple[int, Any]], manifest: Manifest, info: RunInfo, stop: str
+    ex: str, cells: list[_Cell], manifest: Manifest, info: RunInfo, stop: str
 ) -> ExerciseResult:
     mine = [
-        (n, c, t)
-        for n, c in numbered
-        if (t := cell_tag(c)) is not None
-        and t.exercise == ex
-        and t.role in ("todo", "check")
-        and c.cell_type == "code"
+        (c, t)
+        for c in cells
+        if (t := cell_tag(c.cell)) is not None and t.exercise == ex and t.role in ("todo", "check")
     ]
-    checks = [(n, c) for n, c, t in mine if t.role == "check"]
+    checks = [c for c, t in mine if t.role == "check"]
+
+    def verdict(status: Status, text: str, c: _Cell | None = None) -> ExerciseResult:
+        return ExerciseResult(ex, status, text, c.number if c else None, info.seed)
+
     if not checks:
-        return ExerciseResult(
-            ex,
+        return verdict(
             Status.MISSING,
-            (
-                f"no check cell for exercise {ex}: it was deleted or lost its metadata; copy it "
-                "back from a fresh copy of the exercise notebook"
-            ),
-            None,
-            info.seed,
+            f"no check cell for exercise {ex}: it was deleted or lost its metadata; copy it "
+            "back from a fresh copy of the exercise notebook",
         )
     expected = manifest.checks.get(ex)
     if expected:
-        for n, c in checks:
-            if source_digest(c.source) not in expected:
-                return ExerciseResult(
-                    ex,
+        for c in checks:
+            if _original_digest(c.cell) not in expected:
+                return verdict(
                     Status.TAMPERED,
-                    (
-                        f"the check cell for {ex} (cell {n}) was edited; copy the original back from a "
-                        "fresh copy of the exercise notebook"
-                    ),
-                    n,
-                    info.seed,
+                    f"{c.name} was edited; copy the original back from a fresh copy of the "
+                    "exercise notebook",
+                    c,
                 )
-    for n, c, t in mine:
-        problem = _cell_problem(n, c, t.role, info, stop)
+    for c, t in mine:
+        problem = _cell_problem(c, t.role, info, stop)
         if problem is not None:
-            return ExerciseResult(ex, problem.status, problem.feedback, problem.cell, info.seed)
+            return verdict(problem.status, problem.feedback, c)
     passed: list[str] = []
     failed: list[str] = []
-    for n, c in checks:
-        records = [
-            o.get("data", {}).get(MIME_TYPE)
-            for o in c.get("outputs", [])
-            if o.get("output_type") == "display_data" and MIME_TYPE in o.get("data", {})
-        ]
-        if not records:
-            return ExerciseResult(
-                ex,
-                Status.TAMPERED,
-                (
-                    f"check cell {n} ran but no check reported a result: were the perflab check "
-                    "functions redefined or removed?"
-                ),
-                n,
-                info.seed,
-            )
-        for record in records:
-            reason = _verify(record, n, c, info)
-            if reason is not None:
-                return ExerciseResult(ex, Status.TAMPERED, reason, n, info.seed)
-            if record.get("status") == "failed":
-                failed.append(str(record.get("message", "")))
-            elif record.get("status") == "passed":
-                passed.append(str(record.get("what", "")))
+    reference = info.reference
+    for c in checks:
+        wanted = None if reference is None else reference.by_cell.get(_original_digest(c.cell))
+        if reference is not None and wanted is None:
+            return verdict(Status.TAMPERED, f"{c.name} is no check cell of the reference", c)
+        found = _verdicts(ex, c, wanted)
+        if isinstance(found, str):
+            return verdict(Status.TAMPERED if "redefined" in found else Status.FAILED, found, c)
+        passed += found[0]
+        failed += found[1]
     if failed:
-        return ExerciseResult(ex, Status.FAILED, "\n".join(failed), checks[0][0], info.seed)
+        return verdict(Status.FAILED, "\n".join(failed), checks[0])
     if not passed:
-        return ExerciseResult(
-            ex,
-            Status.MISSING,
-            (f"the check cells of {ex} only gave information, no check"),
-            checks[0][0],
-            info.seed,
+        return verdict(
+            Status.MISSING, f"the check cells of {ex} only gave information, no check", checks[0]
         )
     note = (
-        f" (check cell appears {len(checks)} times: delete the copies)" if len(checks) > 1 else ""
+        f" (the check cell appears {len(checks)} times: delete the copies)"
+        if len(checks) > 1
+        else ""
     )
-    return ExerciseResult(
-        ex,
+    return verdict(
         Status.PASSED,
         f"{len(passed)} check{'s' if len(passed) != 1 else ''} passed: " + "; ".join(passed) + note,
-        checks[0][0],
-        info.seed,
+        checks[0],
     )
+
+
+def _original_digest(cell: Any) -> str:
+    """The digest of the check cell as the learner has it (before its graded form)."""
+    original = cell.get("metadata", {}).get(RUN_KEY, {}).get("original_digest")
+    return str(original) if original else source_digest(cell.get("source", ""))
+
+
+def _other_cells(cells: list[_Cell], info: RunInfo) -> list[ExerciseResult]:
+    """Rows for cells outside the exercises that raised, timed out or exited.
+
+    A notebook that does not run top to bottom is not a pass, even when every
+    exercise's checks passed: each exercise keeps its own verdict, and this row fails
+    the notebook.
+    """
+    rows: list[ExerciseResult] = []
+    for c in cells:
+        tag = cell_tag(c.cell)
+        if tag is not None and tag.role in ("todo", "check"):
+            continue
+        problem = _cell_problem(c, "other", info, "")
+        if problem is None or problem.status is Status.NOT_RUN:
+            continue
+        text = problem.feedback + (
+            "; a notebook must run from top to bottom without errors to pass"
+            if problem.status is Status.ERROR
+            else ""
+        )
+        rows.append(ExerciseResult(NOTEBOOK_ROW, problem.status, text, c.number, info.seed))
+    return rows
 
 
 def _notebook_rows(
-    numbered: list[tuple[int, Any]], manifest: Manifest, info: RunInfo, exercises: list[str]
+    cells: list[_Cell], manifest: Manifest, info: RunInfo, exercises: list[str]
 ) -> list[ExerciseResult]:
-    rows: list[ExerciseResult] = []
+    rows = _other_cells(cells, info)
 
     def note(status: Status, text: str, cell: int | None = None) -> None:
         rows.append(ExerciseResult(NOTEBOOK_ROW, status, text, cell, info.seed))
@@ -292,9 +351,7 @@ def _notebook_rows(
             "the notebook file itself was changed while it was being checked "
             "(by code in the notebook?); it was put back as it was",
         )
-    params = [
-        (n, c) for n, c in numbered if (t := cell_tag(c)) is not None and t.role == "parameters"
-    ]
+    params = [c for c in cells if (t := cell_tag(c.cell)) is not None and t.role == "parameters"]
     if not params and manifest.parameters:
         note(
             Status.WARNING,
@@ -304,12 +361,11 @@ def _notebook_rows(
     elif len(params) > 1:
         note(
             Status.WARNING,
-            f"{len(params)} parameters cells (cells "
-            f"{', '.join(str(n) for n, _ in params)}): keep one",
-            params[1][0],
+            f"{len(params)} parameters cells ({', '.join(c.name for c in params)}): keep one",
+            params[1].number,
         )
     elif params:
-        found = parse_parameters(params[0][1].source)
+        found = parse_parameters(params[0].cell.source)
         edited = [
             f"{k} = {found[k]!r}"
             for k in manifest.parameters
@@ -321,29 +377,29 @@ def _notebook_rows(
                 "the parameters cell was edited ("
                 + ", ".join(edited)
                 + "); the checker ignores edits there and sets its own values",
-                params[0][0],
+                params[0].number,
             )
-    capped = [n for n, c in numbered if _marks(c).get("output_capped")]
+    capped = [c for c in cells if _marks(c.cell).get("output_capped")]
     if capped:
         note(
             Status.WARNING,
-            f"cell {capped[0]} printed more output than the checker keeps; "
+            f"{capped[0].name} printed more output than the checker keeps; "
             "the rest of the run's output was dropped (print less)",
-            capped[0],
+            capped[0].number,
         )
     if info.files_written:
         shown = ", ".join(info.files_written[:8]) + (" ..." if len(info.files_written) > 8 else "")
         note(
             Status.WARNING,
-            f"the notebook wrote files: {shown} (into a scratch folder, since "
-            "deleted; your own folder was not touched)",
+            f"the notebook wrote files: {shown} (into the run's scratch folder, since "
+            "deleted; nothing outside it was writable)",
         )
     known = set(exercises)
     strays = sorted(
         {
             t.exercise
-            for _, c in numbered
-            if (t := cell_tag(c)) is not None and t.exercise and t.exercise not in known
+            for c in cells
+            if (t := cell_tag(c.cell)) is not None and t.exercise and t.exercise not in known
         }
     )
     if strays:
@@ -357,16 +413,16 @@ def grade_run(nb: Any, manifest: Manifest, info: RunInfo) -> list[ExerciseResult
     Args:
         nb: the executed notebook (nbformat NotebookNode).
         manifest: what the notebook's exercises are.
-        info: what the runner knows about the run.
+        info: what the runner knows about the run (and the reference's records).
 
     Returns:
         One row per exercise, in the manifest's order, then notebook rows.
     """
     try:
-        numbered = _numbered(nb)
+        cells = _numbered(nb)
         exercises = list(manifest.exercises)
-        for _, cell in numbered:
-            tag = cell_tag(cell)
+        for c in cells:
+            tag = cell_tag(c.cell)
             if (
                 tag is not None
                 and tag.role == "check"
@@ -388,9 +444,9 @@ def grade_run(nb: Any, manifest: Manifest, info: RunInfo) -> list[ExerciseResult
                     info.seed,
                 )
             ]
-        stop = _stop_reason(numbered, info)
-        rows = [_grade_exercise(ex, numbered, manifest, info, stop) for ex in exercises]
-        return rows + _notebook_rows(numbered, manifest, info, exercises)
+        stop = _stop_reason(cells, info)
+        rows = [_grade_exercise(ex, cells, manifest, info, stop) for ex in exercises]
+        return rows + _notebook_rows(cells, manifest, info, exercises)
     except Exception as exc:  # noqa: BLE001 - a grader bug must not pass or crash anyone
         return [
             ExerciseResult(

@@ -168,11 +168,13 @@ def reference_dirs() -> list[Path]:
     ]
 
 
-def find_reference(notebook_id: str) -> Path | None:
+def find_reference(
+    notebook_id: str, dirs: list[Path] | tuple[Path, ...] | None = None
+) -> Path | None:
     """The solution notebook whose ``metadata.perflab.id`` is ``notebook_id``, if installed."""
     if not notebook_id:
         return None
-    for folder in reference_dirs():
+    for folder in reference_dirs() if dirs is None else dirs:
         for path in sorted(folder.glob("*.ipynb")):
             try:
                 meta = json.loads(path.read_text(encoding="utf-8"))["metadata"].get("perflab", {})
@@ -183,11 +185,14 @@ def find_reference(notebook_id: str) -> Path | None:
     return None
 
 
-def load_manifest(nb: Any) -> Manifest:
-    """The manifest to grade ``nb`` against: reference solution, else metadata, else cells."""
+def load_manifest(nb: Any, dirs: list[Path] | tuple[Path, ...] | None = None) -> Manifest:
+    """The manifest to grade ``nb`` against: reference solution, else metadata, else cells.
+
+    ``dirs`` are the reference folders (None: the installed ones; ``()``: none).
+    """
     meta = nb.metadata.get("perflab", {})
     meta = meta if isinstance(meta, dict) else {}
-    reference = find_reference(str(meta.get("id", "")))
+    reference = find_reference(str(meta.get("id", "")), dirs)
     if reference is not None:
         try:
             ref_nb = read_notebook(reference)

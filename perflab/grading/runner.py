@@ -1,46 +1,56 @@
 """Run notebooks with papermill, safely, and grade them: the engine of ``perflab check``.
 
-Each run happens in a fresh kernel of *this* Python (a kernelspec named ``python3`` is
-written into the scratch folder and put first on ``JUPYTER_PATH``, so a stray user
-kernelspec can't swap the interpreter), inside a scratch folder that is the kernel's
-working directory, with a per-cell timeout, a cap on the whole run (when it is hit,
-every process of the run is killed: see ``perflab.grading.sandbox``) and a cap on kept
-output. The learner's file is only read. Every notebook is run once per seed; a run in which no
-exercise passed ends the seeds early, since more runs can't change the verdict.
+For each seed, two runs, each a fresh kernel of *this* Python in a sandbox of its own
+(``perflab.grading.sandbox``): the reference solution (``solutions/``, found by the
+notebook's ``metadata.perflab.id``, cached per seed) and the learner's notebook, whose
+check cells run in their graded form (no expected value in them: see
+``perflab.grading.reference``). The grader then compares the learner's answers with
+the reference's expected values in this process (``perflab.grading.grade``).
+
+A run has a scratch folder, a per-cell timeout, a cap on the whole run (when it is hit,
+every process of the run is killed), a cap on kept output, an environment by allowlist
+and limits on memory, CPU time and processes. The learner's file is only read. The
+seeds are fresh random numbers on every ``perflab check`` unless the teacher gives
+them. A run in which no exercise passed, or a cell timed out, ends the seeds early.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from perflab.grading import sandbox
-from perflab.grading._worker import RUN_KEY
+from perflab.grading.checks import MIME_TYPE, source_digest
+from perflab.grading.environment import scrub, secret_values
+from perflab.grading.execute import execute
 from perflab.grading.grade import RunInfo, combine_runs, grade_run
 from perflab.grading.notebook import (
     Manifest,
     cell_tag,
     load_manifest,
+    manifest_from_notebook,
     read_notebook,
-    write_notebook,
 )
+from perflab.grading.reference import SHARED, Reference, ReferenceCache
 from perflab.grading.results import NOTEBOOK_ROW, ExerciseResult, NotebookReport, Status
 
-__all__ = ["DEFAULT_SEEDS", "CheckOptions", "check_notebook", "check_paths", "collect"]
+__all__ = ["CheckOptions", "check_notebook", "check_paths", "collect", "fresh_seeds"]
 
-DEFAULT_SEEDS = (1234, 98765)
+
+def fresh_seeds(count: int = 2) -> tuple[int, ...]:
+    """``count`` distinct random seeds (0 to 2**31 - 1): a table of answers can't know them."""
+    seeds: set[int] = set()
+    while len(seeds) < count:
+        seeds.add(secrets.randbelow(2**31))
+    return tuple(sorted(seeds))
 
 
 @dataclass(frozen=True)
@@ -48,18 +58,26 @@ class CheckOptions:
     """How notebooks are run.
 
     Attributes:
-        seeds: the seeds injected as the ``seed`` parameter, one run each.
+        seeds: the seeds injected as the ``seed`` parameter, one run each; fresh random
+            ones for each ``CheckOptions`` unless given.
         timeout_s: per-cell timeout; the cell is interrupted when it is exceeded.
         run_cap_s: cap on one whole run; None means start-up plus a timeout per code cell.
-        output_cap_bytes: output kept per run beyond which output is dropped.
+        output_cap_bytes: output kept per run beyond which output is dropped (check
+            records have a budget of the same size of their own).
         kernel_name: the kernelspec name, forced onto every notebook.
         start_timeout_s: how long a kernel may take to start.
         interrupt_grace_s: how long a timed-out cell has to honour the interrupt.
         isolation: how a run's processes are contained and ended: ``"auto"`` (the
             strongest available) or one of ``perflab.grading.sandbox.MODES``.
+        expect: the notebook id every notebook checked must have (``--expect``).
+        reference_dirs: folders of reference solutions; None means the installed ones.
+        memory_mb: the limit on a run's address space (RLIMIT_AS), per process.
+        max_processes: the limit on a run's processes and threads (RLIMIT_NPROC; only
+            enforced when the grader runs as root, with a uid of the run's own).
+        cache: reference runs already made (default: one cache for the whole process).
     """
 
-    seeds: tuple[int, ...] = DEFAULT_SEEDS
+    seeds: tuple[int, ...] = field(default_factory=fresh_seeds)
     timeout_s: float = 60.0
     run_cap_s: float | None = None
     output_cap_bytes: int = 5_000_000
@@ -67,6 +85,11 @@ class CheckOptions:
     start_timeout_s: float = 60.0
     interrupt_grace_s: float = 5.0
     isolation: str = "auto"
+    expect: str | None = None
+    reference_dirs: tuple[Path, ...] | None = None
+    memory_mb: int = 4096
+    max_processes: int = 256
+    cache: ReferenceCache = field(default_factory=lambda: SHARED, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.isolation not in ("auto", *sandbox.MODES):
@@ -86,145 +109,67 @@ def _ungraded(path: Path, learner: str, message: str) -> NotebookReport:
     )
 
 
-def _prepare(nb: Any) -> Any:
-    """A copy to run: our run marks cleared, the ``parameters`` tag on the role cell."""
-    import copy
-
-    nb = copy.deepcopy(nb)
-    nb.metadata.pop(RUN_KEY, None)
-    has_role = any((t := cell_tag(c)) is not None and t.role == "parameters" for c in nb.cells)
-    for cell in nb.cells:
-        cell.metadata.pop(RUN_KEY, None)
-        if not has_role:
-            continue
-        tags = [t for t in cell.metadata.get("tags", []) if t != "parameters"]
+def _reference_records(executed: Any) -> dict[str, list[dict[str, Any]]]:
+    """Check cell digest -> the records its checks made in the reference run."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for cell in executed.cells:
         tag = cell_tag(cell)
-        if tag is not None and tag.role == "parameters" and cell.cell_type == "code":
-            tags.append("parameters")
-        cell.metadata["tags"] = tags
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    return nb
+        if tag is None or tag.role != "check" or cell.cell_type != "code":
+            continue
+        records = [
+            o["data"][MIME_TYPE]
+            for o in cell.get("outputs", [])
+            if o.get("output_type") == "display_data" and MIME_TYPE in o.get("data", {})
+        ]
+        out.setdefault(source_digest(cell.source), records)
+    return out
 
 
-def _without_secrets(environ: Mapping[str, str]) -> dict[str, str]:
-    """The grader's environment minus API keys and database URLs.
-
-    Exercises run offline, and learner code runs in the kernel: a submission that printed
-    or raised with ``os.environ["OPENAI_API_KEY"]`` would carry the teacher's key into the
-    report. So the kernel never gets one.
-    """
-    from perflab.config import SECRET_FIELDS, env_name
-
-    secret = {env_name(field) for field in SECRET_FIELDS}
-    return {name: value for name, value in environ.items() if name.upper() not in secret}
+def _run_reference(path: Path, parameters: dict[str, Any], options: CheckOptions) -> Reference:
+    """Run the reference solution with ``parameters``; its checks' records by cell."""
+    nb = read_notebook(path)
+    run = execute(nb, parameters, parameters.get("seed"), options, "reference")
+    if run.problem:
+        return Reference(problem=run.problem[0].feedback)
+    rows = grade_run(run.executed, manifest_from_notebook(nb, "reference"), run.info)
+    bad = [r for r in rows if r.exercise != NOTEBOOK_ROW and r.status is not Status.PASSED]
+    if bad:
+        return Reference(
+            problem=f"the reference solution {path.name} did not pass with these parameters "
+            f"({bad[0].exercise}: {bad[0].feedback[:300]})"
+        )
+    return Reference(_reference_records(run.executed))
 
 
 def _run_once(
-    nb: Any, source: Path, manifest: Manifest, seed: int | None, options: CheckOptions
+    nb: Any, manifest: Manifest, seed: int | None, options: CheckOptions, ref_path: Path | None
 ) -> list[ExerciseResult]:
     parameters = dict(manifest.parameters)
     if seed is not None:
         parameters["seed"] = seed
-    key = secrets.token_hex(32)
-    isolation = sandbox.choose(options.isolation)
-    scratch = Path(tempfile.mkdtemp(prefix="perflab-check-"))
-    run_dir, cwd, data = scratch / "run", scratch / "cwd", scratch / "data"
-    kernels = scratch / "jupyter" / "kernels" / options.kernel_name
-    for folder in (run_dir, cwd, data, kernels):
-        folder.mkdir(parents=True)
-    (kernels / "kernel.json").write_text(
-        json.dumps(
-            {
-                "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-                "display_name": "Python 3 (perflab check)",
-                "language": "python",
-            }
-        ),
-        encoding="utf-8",
+    reference = None
+    if ref_path is not None:
+        reference = options.cache.get(
+            ref_path, parameters, lambda: _run_reference(ref_path, parameters, options)
+        )
+        if reference.problem:
+            return [ExerciseResult(NOTEBOOK_ROW, Status.UNGRADED, reference.problem, None, seed)]
+    run = execute(nb, parameters, seed, options, "learner")
+    if run.problem:
+        return run.problem
+    run.info.reference = reference
+    rows = grade_run(run.executed, manifest, run.info)
+    rows += [ExerciseResult(NOTEBOOK_ROW, Status.WARNING, n) for n in run.info.not_enforced]
+    return rows
+
+
+def _skipped_note(seeds: tuple[int | None, ...], done: int, why: str) -> ExerciseResult:
+    left = [str(s) for s in seeds[done:] if s is not None]
+    return ExerciseResult(
+        NOTEBOOK_ROW,
+        Status.WARNING,
+        f"seed{'s' if len(left) != 1 else ''} {', '.join(left)} skipped: {why}",
     )
-    write_notebook(_prepare(nb), run_dir / "input.ipynb")
-    code_cells = sum(c.cell_type == "code" for c in nb.cells)
-    cap = options.run_cap_s or min(
-        options.start_timeout_s + 30 + options.timeout_s * (code_cells + 1), 3600.0
-    )
-    spec = {
-        "input": str(run_dir / "input.ipynb"),
-        "output": str(run_dir / "output.ipynb"),
-        "parameters": parameters,
-        "kernel_name": options.kernel_name,
-        "cwd": str(cwd),
-        "timeout": max(1, round(options.timeout_s)),
-        "output_cap": options.output_cap_bytes,
-        "start_timeout": round(options.start_timeout_s),
-        "interrupt_grace": options.interrupt_grace_s,
-    }
-    (run_dir / "spec.json").write_text(json.dumps(spec), encoding="utf-8")
-    env = dict(
-        _without_secrets(os.environ),
-        PERFLAB_CHECK_KEY=key,
-        PERFLAB_CHECK_PARAMS=",".join(parameters),
-        PERFLAB_DATA_DIR=str(data),
-        MPLBACKEND="Agg",
-        JUPYTER_PATH=os.pathsep.join(
-            [str(scratch / "jupyter"), os.environ.get("JUPYTER_PATH", "")]
-        ).rstrip(os.pathsep),
-    )
-    before = source.read_bytes()
-    info = RunInfo(seed=seed, parameters=parameters, key=key.encode(), timeout_s=options.timeout_s)
-    try:
-        with open(run_dir / "worker.log", "wb") as log:
-            # The only process id the runner ever signals is this child's own: never one
-            # read from a file the kernel could write (see perflab.grading.sandbox).
-            proc = sandbox.start(
-                [sys.executable, "-m", "perflab.grading._worker", str(run_dir / "spec.json")],
-                isolation,
-                cwd=run_dir,
-                env=env,
-                stdout=log,
-                stderr=log,
-                stdin=subprocess.DEVNULL,
-            )
-            try:
-                proc.wait(timeout=cap)
-            except subprocess.TimeoutExpired:
-                info.capped_after_s = round(cap, 1)
-            finally:
-                sandbox.stop(proc, isolation)
-        try:
-            info.outcome = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            info.outcome = {"outcome": "ran" if info.capped_after_s else "crashed"}
-        if info.outcome.get("outcome") in ("no-kernel", "no-papermill", "crashed"):
-            tail = (run_dir / "worker.log").read_bytes()[-1500:].decode(errors="replace")
-            message = info.outcome.get("message") or tail.strip() or "the worker process failed"
-            return [
-                ExerciseResult(
-                    NOTEBOOK_ROW,
-                    Status.UNGRADED,
-                    f"could not run the notebook in a {options.kernel_name} kernel: {message}",
-                    None,
-                    seed,
-                )
-            ]
-        info.files_written = sorted(str(p.relative_to(cwd)) for p in cwd.rglob("*") if p.is_file())
-        if source.read_bytes() != before:
-            info.file_modified = True
-            source.write_bytes(before)
-        try:
-            executed = read_notebook(run_dir / "output.ipynb")
-        except Exception:  # noqa: BLE001 - killed mid-write, or never written: grade what we sent
-            executed = _prepare(nb)
-        rows = grade_run(executed, manifest, info)
-        if isolation.not_enforced:
-            note = f"not enforced ({isolation.mode}): {isolation.not_enforced}"
-            rows.append(ExerciseResult(NOTEBOOK_ROW, Status.WARNING, note, None, None))
-        return rows
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
 
 
 def check_notebook(
@@ -240,11 +185,20 @@ def check_notebook(
     Returns:
         The report; an ``ungraded`` row when the notebook could not be run at all.
     """
+    options = options or CheckOptions()
+    report = _check(Path(path), options, learner or Path(path).stem)
+    hidden = secret_values(os.environ)
+    if not hidden:
+        return report
+    rows = tuple(replace(r, feedback=scrub(r.feedback, hidden)) for r in report.results)
+    return replace(report, results=rows, notes=tuple(scrub(n, hidden) for n in report.notes))
+
+
+def _check(path: Path, options: CheckOptions, learner: str) -> NotebookReport:
     import nbformat
 
-    options = options or CheckOptions()
-    path = Path(path)
-    learner = learner or path.stem
+    from perflab.grading.identity import identify
+
     started = time.monotonic()
     if importlib.util.find_spec("ipykernel") is None:
         return _ungraded(
@@ -255,17 +209,23 @@ def check_notebook(
         nbformat.validate(nb)
     except Exception as exc:  # noqa: BLE001
         return _ungraded(path, learner, f"not a notebook: {type(exc).__name__}: {exc}"[:400])
-    manifest = load_manifest(nb)
-    seeds: tuple[int | None, ...] = options.seeds if "seed" in manifest.parameters else (None,)
-    if not manifest.exercises and not any(
+    own = load_manifest(nb, dirs=())
+    if not own.exercises and not any(
         (t := cell_tag(c)) is not None and t.role == "check" for c in nb.cells
-    ):
-        rows = grade_run(nb, manifest, RunInfo(None, {}, b"", options.timeout_s))
+    ):  # no exercises at all (a lesson notebook?): nothing to run
+        rows = grade_run(nb, own, RunInfo(None, {}, options.timeout_s))
         return NotebookReport(str(path), learner, tuple(rows), (), time.monotonic() - started)
+    before = path.read_bytes()
+    found = identify(nb, path, options.expect, options.reference_dirs)
+    if found.refusal is not None:
+        return NotebookReport(str(path), learner, (found.refusal,), (), time.monotonic() - started)
+    manifest = found.manifest
+    seeds: tuple[int | None, ...] = options.seeds if "seed" in manifest.parameters else (None,)
     runs: list[list[ExerciseResult]] = []
+    skipped: ExerciseResult | None = None
     for seed in seeds:
         try:
-            rows = _run_once(nb, path, manifest, seed, options)
+            rows = _run_once(nb, manifest, seed, options, found.reference)
         except Exception as exc:  # noqa: BLE001 - a grader bug: say so, never pass
             rows = [
                 ExerciseResult(
@@ -277,12 +237,27 @@ def check_notebook(
                 )
             ]
         runs.append(rows)
+        if len(runs) == len(seeds):
+            break
+        if any(r.status is Status.TIMEOUT for r in rows):
+            skipped = _skipped_note(seeds, len(runs), "a cell timed out, and would again")
+            break
         if not any(r.status is Status.PASSED for r in rows):
             break  # nothing passed: other seeds can't turn this into a pass
     used = tuple(s for s in seeds[: len(runs)] if s is not None)
-    return NotebookReport(
-        str(path), learner, tuple(combine_runs(runs)), used, time.monotonic() - started
-    )
+    merged = combine_runs(runs) + ([skipped] if skipped else [])
+    if path.read_bytes() != before:  # the sandbox should make this impossible
+        path.write_bytes(before)
+        merged.append(
+            ExerciseResult(
+                NOTEBOOK_ROW,
+                Status.TAMPERED,
+                "the notebook file itself was changed while it was being checked "
+                "(by code in the notebook?); it was put back as it was",
+            )
+        )
+    merged += found.notes
+    return NotebookReport(str(path), learner, tuple(merged), used, time.monotonic() - started)
 
 
 def collect(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:

@@ -31,7 +31,17 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-__all__ = ["MODES", "Isolation", "become_subreaper", "choose", "kill_descendants", "start", "stop"]
+__all__ = [
+    "MODES",
+    "Confined",
+    "Isolation",
+    "become_subreaper",
+    "choose",
+    "confine",
+    "kill_descendants",
+    "start",
+    "stop",
+]
 
 #: The ways of ending a run, strongest first.
 MODES = ("pid-namespace", "subreaper", "process-tree")
@@ -233,3 +243,175 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+
+
+@dataclass(frozen=True)
+class Confined:
+    """What :func:`confine` put in place, seen from inside the run.
+
+    Attributes:
+        scratch: the run's folder as the runner named it ('' when not moved).
+        root: where the run's folder is seen inside ('' when not moved).
+        not_enforced: a sentence for each limit that could not be put in place.
+    """
+
+    scratch: str = ""
+    root: str = ""
+    not_enforced: tuple[str, ...] = ()
+
+    def inside(self, path: str) -> str:
+        """``path`` (under the run's folder) as seen from inside the run."""
+        if self.root and (path == self.scratch or path.startswith(self.scratch + os.sep)):
+            return self.root + path[len(self.scratch) :]
+        return path
+
+
+def _mount(*args: str) -> bool:
+    exe = shutil.which("mount") or "/bin/mount"
+    done = subprocess.run(
+        [exe, *args], capture_output=True, check=False, stdin=subprocess.DEVNULL, timeout=20
+    )
+    return done.returncode == 0
+
+
+def _set_limits(jail: dict[str, Any], dropping_uid: bool) -> list[str]:
+    """setrlimit the run's memory, CPU time, file size and (with a uid of its own) processes."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return ["no limits on memory, CPU time or processes (no setrlimit on this platform)"]
+    missing: list[str] = []
+    wanted = [
+        ("memory", resource.RLIMIT_AS, jail.get("memory_mb"), 2**20),
+        ("CPU time", resource.RLIMIT_CPU, jail.get("cpu_s"), 1),
+        ("file size", resource.RLIMIT_FSIZE, jail.get("fsize_mb"), 2**20),
+        ("core dumps", resource.RLIMIT_CORE, 0, 1),
+    ]
+    if dropping_uid:  # RLIMIT_NPROC counts a uid's processes: only a uid of its own works
+        wanted.append(("processes", resource.RLIMIT_NPROC, jail.get("nproc"), 1))
+    elif jail.get("nproc"):
+        missing.append(
+            "no limit on the number of processes (that needs a uid of the run's own: "
+            "run the grader as root)"
+        )
+    for name, which, value, unit in wanted:
+        if value is None:
+            continue
+        try:
+            _, hard = resource.getrlimit(which)
+            soft = int(value) * unit
+            if hard != resource.RLIM_INFINITY:
+                soft = min(soft, hard)
+            resource.setrlimit(which, (soft, soft))
+        except (ValueError, OSError):
+            missing.append(f"no {name} limit (setrlimit refused)")
+    return missing
+
+
+def _hide_home(home: str, keep: list[str], scratch: str) -> bool:
+    """Put an empty tmpfs over the grader's home, binding back (read-only) only ``keep``:
+    the paths inside it the run needs, such as a Python installed there (pyenv)."""
+    inside = [k for k in keep if k == home or k.startswith(home.rstrip("/") + "/")]
+    staged = []
+    for i, path in enumerate(inside):
+        stage = os.path.join(scratch, f".keep{i}")
+        os.makedirs(stage, exist_ok=True)
+        if not _mount("--bind", path, stage):
+            return False
+        staged.append((stage, path))
+    if not _mount("-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", home):
+        return False
+    ok = True
+    for stage, path in staged:
+        os.makedirs(path, exist_ok=True)
+        ok = ok and _mount("--bind", stage, path) and _mount("-o", "remount,bind,ro", path)
+        _mount_off(stage)
+        os.rmdir(stage)
+    return ok
+
+
+def _mount_off(path: str) -> None:
+    exe = shutil.which("umount") or "/bin/umount"
+    subprocess.run([exe, path], capture_output=True, check=False, timeout=20)
+
+
+def confine(jail: dict[str, Any]) -> Confined:
+    """Confine this process (the worker) and the kernel it will start; best effort.
+
+    Called by the worker as process 1 of the run's PID and mount namespaces, before
+    the kernel starts. In order:
+
+    * the run's folder is mounted on ``/tmp`` (and its ``tmp`` on ``/var/tmp``, a small
+      tmpfs on ``/dev/shm``), so whatever a notebook writes to a temporary folder lands
+      in the run's folder, where the runner lists it;
+    * the grader's home is replaced by an empty tmpfs (with only the paths the run
+      needs, such as a Python installed there, bound back read-only), the reference
+      solutions are hidden under empty tmpfs mounts, and the checkout and the Python
+      environment are mounted read-only;
+    * memory, CPU time, file size and process count are limited (setrlimit);
+    * when the grader runs as root, the run drops to a uid of its own (a throwaway
+      one, owning only the run's folder), so the limit on processes counts this run
+      alone and file permissions keep it out of everything else.
+
+    Args:
+        jail: what the runner asks for: ``scratch``, ``hide``, ``readonly``, ``uid``,
+            ``home_hide``, ``keep``, ``memory_mb``, ``cpu_s``, ``fsize_mb``, ``nproc``
+            (any may be absent).
+
+    Returns:
+        Where the run's folder is now seen, and what could not be enforced.
+    """
+    missing: list[str] = []
+    scratch = str(jail.get("scratch", ""))
+    root = ""
+    if scratch and jail.get("mount"):
+        home = str(jail.get("home_hide") or "")
+        if (
+            home
+            and os.path.isdir(home)
+            and not _hide_home(home, list(jail.get("keep", [])), scratch)
+        ):
+            missing.append(f"the grader's home {home} is readable as the grader's user can read it")
+        if _mount("--bind", scratch, "/tmp"):
+            root = "/tmp"
+            if os.path.isdir("/var/tmp"):
+                _mount("--bind", os.path.join(scratch, "tmp"), "/var/tmp")
+            if os.path.isdir("/dev/shm"):
+                _mount("-t", "tmpfs", "-o", "size=64m,mode=1777", "tmpfs", "/dev/shm")
+        else:
+            missing.append("temporary folders are not redirected into the run's folder")
+        for folder in jail.get("hide", []):
+            if os.path.isdir(folder) and not _mount(
+                "-t", "tmpfs", "-o", "ro,size=16k,mode=0555", "tmpfs", folder
+            ):
+                missing.append(f"the reference solutions in {folder} are readable")
+        for folder in jail.get("readonly", []):
+            if os.path.isdir(folder) and not (
+                _mount("--bind", folder, folder) and _mount("-o", "remount,bind,ro", folder)
+            ):
+                missing.append(f"{folder} is writable")
+    elif scratch:
+        missing.append(
+            "no mount namespace: temporary folders, the checkout and the reference "
+            "solutions are reachable as the grader's user can reach them"
+        )
+    uid = jail.get("uid")
+    dropping = uid is not None and hasattr(os, "setuid") and os.geteuid() == 0
+    missing += _set_limits(jail, dropping)
+    if dropping:
+        try:
+            os.setgroups([])
+            os.setgid(int(uid))  # type: ignore[arg-type]
+            os.setuid(int(uid))  # type: ignore[arg-type]
+        except OSError as exc:
+            missing.append(f"the run kept the grader's uid ({exc.strerror})")
+    elif jail:
+        missing.append(
+            "the run has the grader's own uid (not root): it can read and write what "
+            "the grader's user can, outside the folders listed above"
+        )
+    if root:  # HOME, JUPYTER_PATH, ... named the run's folder by its outside path
+        for name, value in list(os.environ.items()):
+            if scratch in value:
+                os.environ[name] = value.replace(scratch, root)
+    return Confined(scratch if root else "", root, tuple(missing))

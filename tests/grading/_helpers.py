@@ -64,6 +64,30 @@ def notebook(*cells: Any, exercises: list[str] | None = None, digests: bool = Tr
     return nb
 
 
+def solution(*exercises: str, checks: dict[str, str] | None = None, **answers: str) -> Any:
+    """The reference solution of a test notebook: each exercise answered right.
+
+    Args:
+        exercises: the exercise ids, in order.
+        checks: check cell sources that differ from :func:`check` (by exercise).
+        answers: todo cell sources that differ from :func:`answer` (by exercise).
+    """
+    checks = checks or {}
+    cells = []
+    for ex in exercises:
+        cells.append(cell(answers.get(ex, answer(ex)), ex, "todo"))
+        cells.append(cell(checks.get(ex, check(ex)), ex, "check"))
+    nb = notebook(*cells)
+    nb.metadata["perflab"] = {"id": "test-notebook"}
+    return nb
+
+
+def references(folder: Path, *exercises: str, **kw: Any) -> tuple[Path, ...]:
+    """A folder holding the reference solution for ``exercises``; for reference_dirs."""
+    write(solution(*exercises, **kw), folder / "test-notebook.ipynb")
+    return (folder,)
+
+
 def write(nb: Any, path: Path) -> Path:
     """Write a notebook and return its path."""
     path.parent.mkdir(parents=True, exist_ok=True)

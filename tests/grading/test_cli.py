@@ -26,7 +26,7 @@ from perflab.grading.results import (
 )
 from perflab.grading.runner import CheckOptions, check_notebook
 
-from ._helpers import exercise, notebook, write
+from ._helpers import exercise, notebook, references, write
 
 ROOT = Path(__file__).resolve().parents[2]
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
@@ -76,7 +76,11 @@ def test_batch_folder_gives_learner_by_exercise_csv(
     )
     (room / "cy.ipynb").write_text("{not json")
     out = tmp_path / "results.csv"
-    code = _cli([str(room), "--seed", "5", "--workers", "2", "--timeout", "10", "--csv", str(out)])
+    (refs,) = references(tmp_path / "refs", "a", "b")
+    code = _cli(
+        [str(room), "--seed", "5", "--workers", "2", "--timeout", "10", "--csv", str(out)]
+        + ["--references", str(refs)]
+    )
     assert code == 2  # cy's file could not be graded
     rows = {r["learner"]: r for r in csv.DictReader(io.StringIO(out.read_text()))}
     assert set(rows) == {"ana", "ben", "cy"}

@@ -8,49 +8,71 @@ from typing import Any
 
 import pytest
 
-from perflab.grading.checks import source_digest
 from perflab.grading.results import NotebookReport, Status
 from perflab.grading.runner import CheckOptions, check_notebook
 
-from ._helpers import answer, by_exercise, cell, check, exercise, notebook, notes, write
-
-FAST = CheckOptions(seeds=(7,), timeout_s=3, output_cap_bytes=1_000_000, interrupt_grace_s=2)
-FAKE_CHECK = (
-    "from IPython.display import display\n"
-    "display({'text/plain': 'passed', 'application/vnd.perflab.check+json': {'v': 1, "
-    "'exercise': 'fake', 'what': 'the sum', 'status': 'passed', 'got': '1', 'hint': '', "
-    "'message': 'passed', 'params': {}, 'caller': '', 'seq': 1, 'sig': 'f00d'}}, raw=True)"
+from ._helpers import (
+    answer,
+    by_exercise,
+    cell,
+    check,
+    exercise,
+    notebook,
+    notes,
+    references,
+    write,
 )
 
+FAST = CheckOptions(seeds=(7,), timeout_s=3, output_cap_bytes=1_000_000, interrupt_grace_s=2)
+
+#: A check function that displays a record claiming a pass, in the v2 shape.
+FORGE = (
+    "from IPython.display import display\n"
+    "def check_close(ex, what, got, expected, **kw):\n"
+    "    display({'text/plain': 'passed', 'application/vnd.perflab.check+json': {'v': 2, "
+    "'exercise': ex, 'what': what, 'kind': 'close', 'answer': 0, 'refused': '', "
+    "'status': 'passed', 'message': 'passed', 'hint': '', 'seq': 1}}, raw=True)\n"
+    "answer_fake = 0"
+)
+KERNEL_TODO = "import sys\nanswer_kernel = sys.executable"
 KERNEL_CHECK = (
     f"check_equal('kernel', 'the kernel runs this Python', answer_kernel, {sys.executable!r})"
 )
+IDS = [
+    "kernel",
+    "moved",
+    "ok",
+    "split",
+    "raises",
+    "exits",
+    "loops",
+    "floods",
+    "writes",
+    "param",
+    "fake",
+    "missing",
+    "wraps",
+    "redefines",
+]
+
+
+def options(refs: tuple[Path, ...], **changes: Any) -> CheckOptions:
+    """FAST, graded against the reference folder ``refs``."""
+    import dataclasses
+
+    return dataclasses.replace(FAST, reference_dirs=refs, **changes)
 
 
 @pytest.fixture(scope="module")
 def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[NotebookReport, Path, bytes]:
     """One notebook holding most of the hostile cases, run once for the whole module."""
-    path = tmp_path_factory.mktemp("hostile") / "learner.ipynb"
-    ids = [
-        "kernel",
-        "moved",
-        "ok",
-        "split",
-        "raises",
-        "exits",
-        "loops",
-        "floods",
-        "writes",
-        "param",
-        "fake",
-        "missing",
-        "wraps",
-        "redefines",
-    ]
+    folder = tmp_path_factory.mktemp("hostile")
+    path = folder / "learner.ipynb"
+    refs = references(folder / "refs", *IDS, checks={"kernel": KERNEL_CHECK}, kernel=KERNEL_TODO)
     nb = notebook(
         *exercise("ok"),
         cell(check("ok"), "ok", "check"),  # a copied check cell
-        cell("import sys\nanswer_kernel = sys.executable", "kernel", "todo"),
+        cell(KERNEL_TODO, "kernel", "todo"),
         cell(KERNEL_CHECK, "kernel", "check"),
         cell("part = seed % 97", "split", "todo"),
         cell("answer_split = sum(range(part + n))", "split", "todo"),
@@ -62,12 +84,13 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[NotebookReport, P
         *exercise(
             "writes",
             "open('notes.txt', 'w').write('hi')\n"
-            f"open({str(path)!r}, 'w').write('{{}}')\n" + answer("writes"),
+            "try:\n"
+            f"    open({str(path)!r}, 'w').write('{{}}')\n"
+            "except OSError:\n"
+            "    pass\n" + answer("writes"),
         ),
-        cell("answer_fake = 0", "fake", "todo"),
-        cell(FAKE_CHECK, "fake", "check"),
         *exercise("moved"),  # listed first in the manifest, placed late in the notebook
-        *exercise("param", "n = 3\n" + answer("param")),  # poisons the checks after it
+        *exercise("param", "n = 3\n" + answer("param")),  # its own answer, wrong for n = 10
         *exercise(
             "wraps",
             "_real = check_close\n"
@@ -79,14 +102,14 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[NotebookReport, P
             "redefines",
             "def check_close(*args, **kwargs):\n    print('\\u2714 passed')\nanswer_redefines = -1",
         ),
-        exercises=ids,
+        cell(FORGE, "fake", "todo"),  # last: the forged check_close stays defined
+        cell(check("fake"), "fake", "check"),
+        exercises=IDS,
     )
-    nb.metadata["perflab"]["manifest"]["checks"]["fake"] = [source_digest(FAKE_CHECK)]
-    nb.metadata["perflab"]["manifest"]["checks"]["kernel"] = [source_digest(KERNEL_CHECK)]
     nb.cells[1].source = "seed = 0\nn = 5"  # the learner edited the parameters cell
     write(nb, path)
     before = path.read_bytes()
-    return check_notebook(path, FAST), path, before
+    return check_notebook(path, options(refs)), path, before
 
 
 def _row(hostile: Any, ex: str) -> Any:
@@ -109,7 +132,8 @@ def test_exception_fails_naming_cell_and_error(hostile: Any) -> None:
     """An exception in learner code fails the exercise with the cell and the error."""
     row = _row(hostile, "raises")
     assert row.status is Status.ERROR
-    assert "ValueError: bad input" in row.feedback and f"cell {row.cell}" in row.feedback
+    assert "ValueError: bad input" in row.feedback
+    assert "the TODO cell of raises (code cell " in row.feedback
 
 
 def test_sys_exit_gets_its_own_verdict(hostile: Any) -> None:
@@ -131,21 +155,20 @@ def test_huge_output_is_capped_with_a_note(hostile: Any) -> None:
     assert any("more output than the checker keeps" in r.feedback for r in notes(hostile[0]))
 
 
-def test_written_files_reported_and_learner_file_restored(hostile: Any) -> None:
-    """Files written are listed; overwriting the notebook itself is tampering, undone."""
+def test_written_files_reported_and_learner_file_out_of_reach(hostile: Any) -> None:
+    """Files written in the run's folder are listed; the learner's own file can't be reached."""
     report, path, before = hostile
     texts = [r.feedback for r in notes(report)]
-    assert any("notes.txt" in t for t in texts)
-    assert any(
-        r.status is Status.TAMPERED and "notebook file itself" in r.feedback for r in notes(report)
-    )
+    assert any("cwd/notes.txt" in t for t in texts), texts
+    assert _row(hostile, "writes").status is Status.PASSED
     assert path.read_bytes() == before
 
 
-def test_assigning_a_parameter_is_tampering(hostile: Any) -> None:
-    """A check that sees a parameter other than the injected one doesn't pass."""
+def test_assigning_a_parameter_gives_a_wrong_answer(hostile: Any) -> None:
+    """An answer computed with a parameter the learner reassigned fails: the reference used
+    the checker's value."""
     row = _row(hostile, "param")
-    assert row.status is Status.TAMPERED and "`n`" in row.feedback
+    assert row.status is Status.FAILED and "got 45" in row.feedback, row.feedback
 
 
 def test_editing_the_parameters_cell_is_noted_and_ignored(hostile: Any) -> None:
@@ -154,15 +177,15 @@ def test_editing_the_parameters_cell_is_noted_and_ignored(hostile: Any) -> None:
 
 
 def test_hand_made_pass_is_not_trusted(hostile: Any) -> None:
-    """A check record the run did not sign is tampering, not a pass."""
+    """A record claiming "passed" counts for nothing: only its answer is read, and judged."""
     row = _row(hostile, "fake")
-    assert row.status is Status.TAMPERED and "did not sign" in row.feedback
+    assert row.status is Status.FAILED and "got 0" in row.feedback, row.feedback
 
 
-def test_wrapped_check_function_is_tampering(hostile: Any) -> None:
-    """A check called through a learner's wrapper is caught by its caller digest."""
+def test_wrapped_check_function_never_sees_the_expected_value(hostile: Any) -> None:
+    """A wrapper that answers with the check's expected value gets ``...``: refused."""
     row = _row(hostile, "wraps")
-    assert row.status is Status.TAMPERED and "redefined or wrapped" in row.feedback
+    assert row.status is Status.FAILED and "refused" in row.feedback, row.feedback
 
 
 def test_redefined_check_function_is_tampering(hostile: Any) -> None:
@@ -184,7 +207,9 @@ def test_edited_check_cell_is_tampering(tmp_path: Path) -> None:
         cell(check("a") + "\nprint('mine')", "a", "check"),
         exercises=["a"],
     )
-    report = check_notebook(write(nb, tmp_path / "n.ipynb"), FAST)
+    report = check_notebook(
+        write(nb, tmp_path / "n.ipynb"), options(references(tmp_path / "refs", "a"))
+    )
     assert by_exercise(report)["a"].status is Status.TAMPERED
 
 
@@ -196,18 +221,19 @@ def test_dead_kernel_marks_later_exercises_not_run(tmp_path: Path) -> None:
         *exercise("c"),
         exercises=["a", "b", "c"],
     )
-    rows = by_exercise(check_notebook(write(nb, tmp_path / "n.ipynb"), FAST))
+    refs = references(tmp_path / "refs", "a", "b", "c")
+    rows = by_exercise(check_notebook(write(nb, tmp_path / "n.ipynb"), options(refs)))
     assert rows["a"].status is Status.PASSED
     assert rows["b"].status is Status.ERROR and "kernel died" in rows["b"].feedback
     assert rows["c"].status is Status.NOT_RUN
-    assert f"kernel died at cell {rows['b'].cell}" in rows["c"].feedback
+    assert "the kernel died at the TODO cell of b (code cell " in rows["c"].feedback
 
 
 def test_pasted_number_fails_with_another_seed(tmp_path: Path) -> None:
     """An answer pasted as a number passes one seed and fails the other."""
     pasted = f"answer_p = {sum(range(1 % 97 + 10))}"
     nb = notebook(*exercise("p", pasted), exercises=["p"])
-    opts = CheckOptions(seeds=(1, 2), timeout_s=5)
+    opts = options(references(tmp_path / "refs", "p"), seeds=(1, 2), timeout_s=5)
     row = by_exercise(check_notebook(write(nb, tmp_path / "n.ipynb"), opts))["p"]
     assert row.status is Status.FAILED
     assert "with seed 2" in row.feedback and "pasted" in row.feedback
@@ -217,7 +243,12 @@ def test_whole_run_cap_kills_a_stubborn_cell(tmp_path: Path) -> None:
     """A cell that ignores the interrupt is killed at the run cap; nothing hangs."""
     stubborn = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass"
     nb = notebook(*exercise("a", stubborn), *exercise("b"), exercises=["a", "b"])
-    opts = CheckOptions(seeds=(7,), timeout_s=2, run_cap_s=25, interrupt_grace_s=120)
+    opts = options(
+        references(tmp_path / "refs", "a", "b"),
+        timeout_s=2,
+        run_cap_s=25,
+        interrupt_grace_s=120,
+    )
     report = check_notebook(write(nb, tmp_path / "n.ipynb"), opts)
     rows = by_exercise(report)
     assert rows["a"].status is Status.TIMEOUT and "cap" in rows["a"].feedback
@@ -269,7 +300,7 @@ def test_unhashable_literal_in_parameters_cell_is_skipped(value: str) -> None:
     nb.cells[1].source = f"seed = 0\nn = 10\nlookup = {value}"
     manifest = load_manifest(nb)
     assert manifest.parameters == {"seed": 0, "n": 10}
-    rows = grade_run(nb, manifest, RunInfo(seed=7, parameters={}, key=b"k", timeout_s=3))
+    rows = grade_run(nb, manifest, RunInfo(seed=7, parameters={}, timeout_s=3))
     assert [r.exercise for r in rows] == ["ok"] and rows[0].status is Status.NOT_RUN
 
 
@@ -289,7 +320,8 @@ def test_kernel_never_sees_api_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         cell(check("leak"), "leak", "check"),
         exercises=["leak"],
     )
-    report = check_notebook(write(nb, tmp_path / "leak.ipynb"), FAST)
+    refs = references(tmp_path / "refs", "leak")
+    report = check_notebook(write(nb, tmp_path / "leak.ipynb"), options(refs))
     feedback = " ".join(r.feedback for r in report.results)
     assert "no key" in feedback, feedback  # the learner's error is reported, keys absent
     assert secret not in repr(report)

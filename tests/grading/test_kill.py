@@ -20,7 +20,7 @@ import pytest
 
 from perflab.grading import sandbox
 
-from ._helpers import cell, exercise, notebook, write
+from ._helpers import cell, exercise, notebook, references, write
 
 pytestmark = pytest.mark.skipif(
     not sandbox._probe_namespace(),
@@ -61,14 +61,18 @@ for i, target in enumerate(targets):
 #: The script run as process 1 of the test's namespace: a decoy, the grader, a report.
 DRIVER = """
 import json, os, subprocess, sys, time
+from pathlib import Path
 import psutil
 from perflab.grading.runner import CheckOptions, check_notebook
 
+import resource
+resource.setrlimit(resource.RLIMIT_AS, (8 << 30, 8 << 30))  # a guard: this test's own
 decoy = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)', 'decoy'],
                          start_new_session=True)
 open({decoy_file!r}, 'w').write(str(decoy.pid))
 options = CheckOptions(seeds=(7,), timeout_s=5, interrupt_grace_s=1,
-                       isolation={isolation!r}, run_cap_s={cap!r})
+                       isolation={isolation!r}, run_cap_s={cap!r},
+                       reference_dirs=(Path({refs!r}),), **{extra!r})
 report = check_notebook({path!r}, options)
 time.sleep(0.5)
 
@@ -95,8 +99,19 @@ decoy.kill()
 """
 
 
-def _in_namespace(tmp_path: Path, nb: Any, isolation: str, cap: float | None = None) -> Any:
-    """Grade ``nb`` inside a fresh PID namespace; what survived, and the report's rows."""
+def _in_namespace(
+    tmp_path: Path,
+    nb: Any,
+    isolation: str,
+    cap: float | None = None,
+    exercises: tuple[str, ...] = ("ok",),
+    **extra: Any,
+) -> Any:
+    """Grade ``nb`` inside a fresh PID namespace; what survived, and the report's rows.
+
+    ``exercises`` are the reference solution's; ``extra`` goes to ``CheckOptions``.
+    """
+    (refs,) = references(tmp_path / "refs", *exercises)
     mark = f"perflab-kill-test-{tmp_path.name}"
     path = write(nb, tmp_path / "learner.ipynb")
     text = path.read_text(encoding="utf-8").replace("@MARK@", mark)
@@ -107,6 +122,8 @@ def _in_namespace(tmp_path: Path, nb: Any, isolation: str, cap: float | None = N
         cap=cap,
         path=str(path),
         mark=mark,
+        refs=str(refs),
+        extra=extra,
     )
     done = subprocess.run(
         [*sandbox._probe_namespace(), sys.executable, "-c", script],
@@ -183,6 +200,102 @@ def test_weaker_isolation_is_reported(tmp_path: Path) -> None:
     from perflab.grading.runner import CheckOptions, check_notebook
 
     path = write(notebook(*exercise("ok"), exercises=["ok"]), tmp_path / "nb.ipynb")
-    report = check_notebook(path, CheckOptions(seeds=(3,), timeout_s=10, isolation="subreaper"))
+    refs = references(tmp_path / "refs", "ok")
+    options = CheckOptions(seeds=(3,), timeout_s=10, isolation="subreaper", reference_dirs=refs)
+    report = check_notebook(path, options)
     notes = [r.feedback for r in report.results if r.exercise == "(notebook)"]
     assert any("not enforced (subreaper)" in n for n in notes), notes
+
+
+#: Cells that each try to escape the run; each raises with what it managed, so the
+#: report's row for its cell says what happened.
+ESCAPES = {
+    "memory": "block = bytearray(3 * 2**30)  # 3 GB, over the 1 GB limit",
+    "forks": (
+        "import os, time\n"
+        "for _ in range(600):  # bounded, so a regression can't take the machine down\n"
+        "    if os.fork() == 0:\n"
+        "        time.sleep(120)\n"
+        "        os._exit(0)"
+    ),
+    "writes": (
+        "import os\n"
+        "done = []\n"
+        "for target in {targets!r}:\n"
+        "    try:\n"
+        "        open(os.path.expanduser(target), 'a').write('x')\n"
+        "        done.append(target)\n"
+        "    except OSError:\n"
+        "        pass\n"
+        "raise RuntimeError(f'written: {{done}}')"
+    ),
+    "sees": (
+        "import os\n"
+        "procs = [open(f'/proc/{p}/cmdline', 'rb').read() for p in os.listdir('/proc') if p.isdigit()]\n"
+        "raise RuntimeError(f'decoy visible: {any(b\"decoy\" in c for c in procs)}, '\n"
+        "                   f'uid {os.getuid()}, home {os.path.expanduser(\"~\")}')"
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def escapes(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], list[str]]:
+    """One hostile notebook trying every escape, graded once inside the test's namespace."""
+    import perflab
+
+    tmp_path = tmp_path_factory.mktemp("escapes")
+    root = Path(perflab.__file__).resolve().parents[1]
+    targets = [
+        "~/.bashrc",
+        "/tmp/in-tmp.txt",
+        str(root / "solutions" / "perflab-escape.txt"),
+        str(root / "perflab" / "grading" / "perflab_escape.py"),
+        str(Path.home() / ".perflab-escape"),
+    ]
+    cells = [
+        cell(ESCAPES[k].format(targets=targets) if k == "writes" else ESCAPES[k]) for k in ESCAPES
+    ]
+    nb = notebook(*exercise("ok"), *cells, exercises=["ok"])
+    result = _in_namespace(tmp_path, nb, "pid-namespace", memory_mb=1024, max_processes=64)
+    texts = (
+        {
+            k: next(f for _, _, f in result["rows"] if f"code cell {i + 5}" in f)
+            for i, k in enumerate(ESCAPES)
+        }
+        if result["rows"]
+        else {}
+    )
+    result["texts"] = texts
+    return result, targets
+
+
+def test_a_20_gb_allocation_fails_the_notebook_not_the_machine(escapes: Any) -> None:
+    """Memory is limited (RLIMIT_AS): a huge allocation is a MemoryError in its cell."""
+    result, _ = escapes
+    assert "raised MemoryError" in result["texts"]["memory"], result["rows"]
+
+
+def test_a_fork_bomb_fails_the_notebook_not_the_machine(escapes: Any) -> None:
+    """Processes are limited (a uid of the run's own + RLIMIT_NPROC): forking fails early."""
+    result, _ = escapes
+    assert "raised BlockingIOError" in result["texts"]["forks"], result["rows"]
+    assert result["left"] == [] and result["decoy_alive"]
+
+
+def test_writes_outside_the_run_folder_are_blocked_and_inside_reported(escapes: Any) -> None:
+    """HOME and /tmp are the run's own (and reported); the checkout, the solutions and the
+    grader's home can't be written."""
+    result, targets = escapes
+    assert "written: ['~/.bashrc', '/tmp/in-tmp.txt']" in result["texts"]["writes"], result
+    wrote = " ".join(f for ex, _, f in result["rows"] if "wrote files" in f)
+    assert "home/.bashrc" in wrote and "in-tmp.txt" in wrote
+    for target in targets[2:]:
+        assert not Path(target).exists(), target
+
+
+def test_the_kernel_sees_only_its_own_run(escapes: Any) -> None:
+    """In the run's PID namespace no other process is visible; the uid and HOME are the run's."""
+    result, _ = escapes
+    text = result["texts"]["sees"]
+    assert "decoy visible: False" in text and "uid 0," not in text and "home /tmp/home" in text
+    assert not any(status == "warning" and "not enforced" in f for _, status, f in result["rows"])
