@@ -26,9 +26,19 @@ def register(subparsers: Any) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="read the outline from this curriculum folder (default: the installed one)",
+        help="read the outline from this curriculum folder (default: the copy of the course "
+        "the current folder is in, else the installed one)",
     )
     parser.set_defaults(func=handler)
+
+
+def _copy_here() -> Path | None:
+    """The learner's copy of the course the shell is in (``perflab lab`` makes it), if any."""
+    try:
+        from perflab.curriculum import find_copy
+    except ImportError:
+        return None
+    return find_copy(Path.cwd())
 
 
 def handler(args: argparse.Namespace) -> int:
@@ -36,7 +46,7 @@ def handler(args: argparse.Namespace) -> int:
     from perflab.course.outline import load_outline
     from perflab.course.report import course_data, format_course, load_learner
 
-    outline = load_outline(args.root)  # an OutlineError prints as one line (exit 2)
+    outline = load_outline(args.root or _copy_here())  # an OutlineError: one line, exit 2
     learner = load_learner()
     data = course_data(outline, learner)
     if args.json:

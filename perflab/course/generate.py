@@ -112,6 +112,15 @@ def apply(outline: Outline, path: str, nb: Any) -> None:
         _put(nb, kind, render(outline, entry, entry.role), at, extra)
 
 
+def _complete(root: Path | None) -> Outline:
+    """The outline, refusing one whose lessons name exercises or solutions that are missing."""
+    outline = load_outline(root)
+    missing = outline.missing_files()
+    if missing:
+        raise OutlineError(f"the outline names notebooks that do not exist: {', '.join(missing)}")
+    return outline
+
+
 def _targets(outline: Outline) -> list[str]:
     solutions = [p for p, e in outline.exercises.items() if e.role == "solution"]
     return [les.path for les in outline.lessons] + sorted(solutions)
@@ -138,7 +147,7 @@ def out_of_step(root: Path | None = None) -> list[Path]:
     """
     from perflab.grading.authoring import out_of_sync
 
-    outline = load_outline(root)
+    outline = _complete(root)
     stale = []
     for path in _targets(outline):
         before, after = _render(outline, path)
@@ -173,7 +182,7 @@ def _sync_exercises(outline: Outline) -> list[Path]:
 
 def write(root: Path | None = None) -> list[Path]:
     """Rewrite the generated cells wherever they are out of step; return the files written."""
-    outline = load_outline(root)
+    outline = _complete(root)
     written = []
     for path in _targets(outline):
         before, after = _render(outline, path)

@@ -183,6 +183,15 @@ class Outline:
         """The lesson an exercise or solution notebook (path from the root) belongs to."""
         return self.lesson(self.exercises[path].lesson)
 
+    def missing_files(self) -> list[str]:
+        """Exercises and solutions the lessons name that are not on disk.
+
+        A learner's copy may lack some on purpose (a room copy has no solutions, and may
+        hold only some exercises); the repository must have them all.
+        """
+        named = [p for les in self.lessons for p in (les.exercise, les.solution) if p]
+        return [p for p in named if not (self.root / p).is_file()]
+
     def _index(self, lesson_id: str) -> int:
         for index, lesson in enumerate(self.lessons):
             if lesson.id == lesson_id:
@@ -293,7 +302,7 @@ def _parse_lesson(meta: dict[str, Any], where: str, path: str, predictions: int)
     )
 
 
-def _check_links(lessons: list[Lesson], exercises: dict[str, ExerciseEntry], root: Path) -> None:
+def _check_links(lessons: list[Lesson]) -> None:
     ids = [les.id for les in lessons]
     for lesson_id in set(ids):
         if ids.count(lesson_id) > 1:
@@ -311,8 +320,6 @@ def _check_links(lessons: list[Lesson], exercises: dict[str, ExerciseEntry], roo
             if pre not in seen:
                 raise OutlineError(f"{les.path}: prerequisite {pre!r} comes later in the course")
         seen.add(les.id)
-        if les.exercise is not None and not (root / les.exercise).is_file():
-            raise OutlineError(f"{les.path}: its exercise {les.exercise} does not exist")
 
 
 def load_outline(root: Path | None = None) -> Outline:
@@ -347,7 +354,7 @@ def load_outline(root: Path | None = None) -> Outline:
             role="exercise" if rel.startswith("exercises/") else "solution",
         )
     lessons.sort(key=lambda les: les.order)
-    _check_links(lessons, exercises, root)
+    _check_links(lessons)
     ids = {les.id for les in lessons}
     orphans = tuple(p for p, e in exercises.items() if e.lesson not in ids)
     for orphan in orphans:

@@ -143,3 +143,26 @@ def test_a_broken_outline_is_one_clear_error(
     assert main(["course", "--root", str(course_copy)]) == 2
     err = capsys.readouterr().err
     assert "03_cache_statistics.ipynb: level is 'easy'" in err and err.count("\n") == 1
+
+
+def test_inside_a_learners_room_copy_the_copy_is_read(
+    capsys: pytest.CaptureFixture[str],
+    data_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In a room copy with outputs cleared, no solutions and some exercises, it still works."""
+    curriculum = pytest.importorskip("perflab.curriculum")
+    copy = tmp_path / "course"
+    curriculum.make_copy(ROOT, copy, curriculum.Mode.ROOM, exercises=["01", "02"])
+    monkeypatch.chdir(copy / "exercises")
+    data = _json(capsys)
+    assert data["lessons"] == _json(capsys, "--root", str(ROOT))["lessons"]
+    lesson = copy / "notebooks/beginner/02_find_the_bottleneck.ipynb"
+    nb = json.loads(lesson.read_text(encoding="utf-8"))
+    nb["metadata"]["perflab"]["course"]["title"] = "Only in this copy"
+    lesson.write_text(json.dumps(nb), encoding="utf-8")
+    titles = {i["id"]: i["title"] for i in _json(capsys)["lessons"]}
+    assert titles["02"] == "Only in this copy"  # the copy is what was read
+    assert main(["course"]) == 0
+    assert "The course: the welcome and" in capsys.readouterr().out
