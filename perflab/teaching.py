@@ -259,6 +259,8 @@ def render_explorer_answers() -> str:
             f"{amdahl_speedup(p_embed, 10):.3f}x overall (ceiling {1 / (1 - p_embed):.3f}x)."
         ),
         "",
+        *_threshold_answers(),
+        "",
         "**06, simulator explorer** (simulated baseline, 1200 articles, seed 6, 20 clients):",
         "",
         (
@@ -284,6 +286,59 @@ def render_explorer_answers() -> str:
                 f"| {rows['cost per article']} |"
             )
     return "\n".join(lines)
+
+
+def _threshold_answers() -> list[str]:
+    """Lesson 05's explorer: where the first wrong pair gets in, and what keeping it out costs.
+
+    The labelled pairs are lesson 05's own (the code cell that builds ``INTENTS``, run
+    here as it is), scored with WordLlama as the explorer scores them.
+    """
+    import contextlib
+    import io
+    import json
+
+    import numpy as np
+
+    from perflab.cache.calibration import score_pairs
+    from perflab.embedders.wordllama import WordLlamaEmbedder
+    from perflab.paths import curriculum_root
+
+    lesson = curriculum_root() / "notebooks" / "intermediate" / "05_cache_threshold.ipynb"
+    cells = json.loads(lesson.read_text(encoding="utf-8"))["cells"]
+    source = next("".join(c["source"]) for c in cells if "INTENTS = {" in "".join(c["source"]))
+    space: dict[str, object] = {"np": np}
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(compile(source, str(lesson), "exec"), space)  # noqa: S102 - the lesson's own pairs
+    pairs = space["pairs"]
+    assert isinstance(pairs, list)
+    sims, same = score_pairs(WordLlamaEmbedder(), pairs)
+    wrong = int(np.argmax(np.where(same, -np.inf, sims)))
+    first = float(sims[wrong])
+    kept = int(np.sum(same & (sims > first)))
+    a, b, _ = pairs[wrong]
+    n_same = int(same.sum())
+    verdict = (
+        "no threshold keeps every wrong pair out and any paraphrase in: the lesson's point."
+        if kept == 0
+        else "the threshold buys that precision with the rest of the recall."
+    )
+    return [
+        (
+            f"**05, threshold explorer** (WordLlama, the lesson's {len(pairs)} labelled "
+            f"pairs, {n_same} of them paraphrases):"
+        ),
+        "",
+        (
+            "- *Where does the first hard negative slip in?* Moving the slider down from "
+            f"1.00, the first wrong pair served is {a!r} ~ {b!r}, at similarity {first:.3f}."
+        ),
+        (
+            f"- *How much recall does keeping it out cost?* Above {first:.3f}, {kept} of "
+            f"{n_same} paraphrases are still hits (recall {kept / n_same:.0%}): on this set "
+            + verdict
+        ),
+    ]
 
 
 def render_all(outline: Outline, *, answers: bool = True) -> dict[str, str]:
