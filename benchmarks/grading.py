@@ -8,6 +8,8 @@ cell that raises), in a seeded mix. Grades it with ``check_paths(..., workers=W)
 engine of ``perflab check ROOM --workers W``, and prints one table:
 
 * notebooks per minute over the whole room, and runs (one per seed) per notebook;
+* the runs of the reference solutions (one per exercise and seed, cached for the room),
+  timed apart;
 * seconds per notebook, split into
   - grader: outside papermill's own clock (the worker process start, importing papermill
     and nbformat, writing the run's files, reading the executed notebook, grading);
@@ -24,7 +26,7 @@ is each run's wall time. To get both, the benchmark wraps two runner internals
 ``--trim-imports`` runs every worker and kernel with ``rfc3987_syntax`` blocked (see
 ``perflab.grading.kernel_pool.skip_slow_imports``): jsonschema imports it for IRI formats
 that notebook validation never uses, and it costs about a second of CPU per process.
-The runner does not do this by itself yet; the flag measures what the hook would save.
+The workers do not do this by themselves yet; the flag measures what that hook would save.
 
 Timings vary with the machine and its load (other processes share the cores); the table
 says what it measured, on what.
@@ -129,41 +131,52 @@ class Recorder:
     """Collects one ``Split`` per run, from the runner's threads."""
 
     runs: list[Split] = field(default_factory=list)
+    references: list[float] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     local: threading.local = field(default_factory=threading.local)
 
     def install(self) -> None:
         """Wrap ``runner._run_once`` and ``runner.grade_run``; behaviour is unchanged."""
         run_once, grade_run = runner._run_once, runner.grade_run
+        run_reference = runner._run_reference
 
         def timed_run_once(*args: Any, **kwargs: Any) -> Any:
             self.local.nb = None
+            self.local.reference_s = 0.0
             started = time.perf_counter()
             try:
                 return run_once(*args, **kwargs)
             finally:
-                wall = time.perf_counter() - started
+                # a first run with a seed also runs the reference solution (then cached)
+                wall = time.perf_counter() - started - self.local.reference_s
                 nb = self.local.nb
                 with self.lock:
                     self.runs.append(split_run(nb, wall) if nb is not None else Split(wall))
+
+        def timed_reference(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return run_reference(*args, **kwargs)
+            finally:
+                took = time.perf_counter() - started
+                self.local.reference_s = getattr(self.local, "reference_s", 0.0) + took
+                with self.lock:
+                    self.references.append(took)
 
         def spied_grade_run(nb: Any, *args: Any, **kwargs: Any) -> Any:
             self.local.nb = nb
             return grade_run(nb, *args, **kwargs)
 
         runner._run_once = timed_run_once  # type: ignore[assignment]
+        runner._run_reference = timed_reference  # type: ignore[assignment]
         runner.grade_run = spied_grade_run  # type: ignore[assignment]
 
 
-def trim_imports_env(folder: Path) -> None:
-    """Make every process the grader starts block ``rfc3987_syntax`` (a sitecustomize)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "sitecustomize.py").write_text(
-        "from perflab.grading.kernel_pool import skip_slow_imports\nskip_slow_imports()\n",
-        encoding="utf-8",
-    )
+def trim_imports_env() -> None:
+    """Make every process the grader starts block ``rfc3987_syntax`` (trim_site/)."""
+    site = Path(__file__).resolve().parent / "trim_site"
     os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(folder), os.environ.get("PYTHONPATH", "")) if p
+        p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p
     )
 
 
@@ -189,7 +202,7 @@ def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="perflab-bench-grading-"))
     try:
         if args.trim_imports:
-            trim_imports_env(scratch / "site")
+            trim_imports_env()
         room = scratch / "room"
         counts = build_room(room, args.learners, args.seed, tuple(args.mix))  # type: ignore[arg-type]
         recorder = Recorder()
@@ -224,6 +237,8 @@ def main() -> None:
         "wall_s": round(wall, 1),
         "notebooks_per_min": round(notebooks / wall * 60, 1),
         "runs_per_notebook": round(len(runs) / notebooks, 2),
+        "reference_runs": len(recorder.references),
+        "reference_wall_s": round(sum(recorder.references), 1),
         "cpu_s_per_notebook": round(cpu / notebooks, 2),
         "grader_process_cpu_s_per_notebook": round(parent / notebooks, 2),
         "run_wall_s_per_notebook": round(run_wall, 2),
@@ -250,9 +265,13 @@ def main() -> None:
         ("wall time", f"{wall:.1f} s"),
         ("notebooks per minute", f"{figures['notebooks_per_min']:.1f}"),
         ("runs (seeds) per notebook", f"{figures['runs_per_notebook']:.2f}"),
+        (
+            "reference solution runs (wall s, all)",
+            f"{len(recorder.references)} ({sum(recorder.references):.1f} s)",
+        ),
         ("CPU seconds per notebook (all processes)", f"{figures['cpu_s_per_notebook']:.2f}"),
         ("  of which the grading process itself", f"{parent / notebooks:.2f}"),
-        ("run wall seconds per notebook", f"{run_wall:.2f}"),
+        ("learner run wall seconds per notebook", f"{run_wall:.2f}"),
         *((f"  {p}", f"{v:.2f}") for p, v in per_nb.items()),
         ("30 x 15 room at this rate", f"{figures['projected_30x15_min']:.1f} min"),
         (
