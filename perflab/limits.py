@@ -13,6 +13,7 @@ re-exported here so ``from perflab.limits import Retry`` keeps working.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections import deque
 from dataclasses import dataclass
 from types import TracebackType
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
 __all__ = [
+    "Bucket",
     "ConcurrencyLimiter",
     "LimiterStats",
     "Retry",
@@ -146,6 +148,56 @@ class ConcurrencyLimiter:
 
 
 # -- rate ------------------------------------------------------------------------
+class Bucket:
+    """The arithmetic of a token bucket, with the time passed in: no clock, no waiting.
+
+    ``level`` tokens, at most ``capacity``, dripping back at ``rate`` per second since
+    ``at``. ``take(amount, now)`` takes them and returns 0.0, or returns how long to
+    wait until they are there (``inf`` if they never can be). ``TokenBucket`` (the
+    engine's limiter, which reads its clock) and the simulated APIs' per-minute limits
+    (``perflab.sim.services.Window``) are both this object.
+
+    >>> bucket = Bucket(rate=2.0, capacity=2.0)
+    >>> bucket.take(2.0, now=0.0), bucket.take(1.0, now=0.0), bucket.take(1.0, now=0.5)
+    (0.0, 0.5, 0.0)
+
+    Args:
+        rate: tokens added per second (> 0).
+        capacity: the most tokens it holds; it starts full.
+        at: the time of the start (seconds, on whatever clock the caller uses).
+    """
+
+    __slots__ = ("at", "capacity", "level", "rate")
+
+    def __init__(self, rate: float, capacity: float, at: float = 0.0) -> None:
+        self.rate = float(rate)
+        self.capacity = float(capacity)
+        self.level = float(capacity)
+        self.at = float(at)
+
+    def refill(self, now: float) -> None:
+        """Add the tokens dripped in since the last reading (time never runs backwards)."""
+        if now > self.at:
+            self.level = min(self.capacity, self.level + (now - self.at) * self.rate)
+            self.at = now
+
+    def take(self, amount: float, now: float) -> float:
+        """Take ``amount`` at ``now`` and return 0.0, else the seconds until it is there.
+
+        Returns ``inf`` for more than ``capacity``: it could never fit.
+        """
+        self.refill(now)
+        if amount > self.capacity:
+            return math.inf
+        if self.level >= amount:
+            self.level -= amount
+            return 0.0
+        return (amount - self.level) / self.rate
+
+    def __repr__(self) -> str:
+        return f"<Bucket {self.level:g}/{self.capacity:g} tokens, +{self.rate:g}/s>"
+
+
 @dataclass(frozen=True)
 class TokenBucketStats:
     """Counters of a ``TokenBucket`` (see docs/resilience.md)."""
@@ -167,7 +219,7 @@ class TokenBucket:
     second. So over any stretch of time ``t`` from the start, at most
     ``rate * t + burst`` tokens are ever handed out: short bursts are allowed, the
     long-run average is capped. Refill is computed from the clock when asked, never
-    by a background task.
+    by a background task: the arithmetic is a ``Bucket``, given the clock's time.
 
     Args:
         rate: tokens added per second (> 0).
@@ -184,20 +236,12 @@ class TokenBucket:
         self.rate = float(rate)
         self.burst = float(burst)
         self._clock = default_clock(clock)
-        self._tokens = self.burst
-        self._last = self._clock.now()
+        self._bucket = Bucket(self.rate, self.burst, self._clock.now())
         self._admitted = 0.0
         self._granted = self._refused = self._waits = 0
         self._waited = 0.0
         self._queue: asyncio.Lock | None = None  # FIFO line for acquire(), made on first use
         self._waiting = 0
-
-    def _refill(self) -> float:
-        now = self._clock.now()
-        if now > self._last:
-            self._tokens = min(self.burst, self._tokens + (now - self._last) * self.rate)
-            self._last = now
-        return now
 
     def _check(self, tokens: float) -> None:
         if not 0 < tokens <= self.burst:
@@ -205,20 +249,19 @@ class TokenBucket:
                 f"tokens ({tokens}) must be > 0 and <= burst ({self.burst}), or it can never be granted"
             )
 
-    def _take(self, tokens: float) -> bool:
-        self._refill()
-        if self._tokens >= tokens:
-            self._tokens -= tokens
+    def _take(self, tokens: float) -> float:
+        """Take ``tokens`` now: 0.0 when granted, else the seconds until they are there."""
+        wait = self._bucket.take(tokens, self._clock.now())
+        if not wait:
             self._admitted += tokens
             self._granted += 1
-            return True
-        return False
+        return wait
 
     @property
     def tokens(self) -> float:
         """Tokens in the bucket now."""
-        self._refill()
-        return self._tokens
+        self._bucket.refill(self._clock.now())
+        return self._bucket.level
 
     def try_acquire(self, tokens: float = 1.0) -> bool:
         """Take ``tokens`` now if they are there; never waits.
@@ -227,7 +270,7 @@ class TokenBucket:
         polls cannot jump the queue.
         """
         self._check(tokens)
-        if self._waiting == 0 and self._take(tokens):
+        if self._waiting == 0 and not self._take(tokens):
             return True
         self._refused += 1
         return False
@@ -235,7 +278,7 @@ class TokenBucket:
     async def acquire(self, tokens: float = 1.0) -> None:
         """Wait until ``tokens`` are available, then take them (first come, first served)."""
         self._check(tokens)
-        if self._waiting == 0 and self._take(tokens):
+        if self._waiting == 0 and not self._take(tokens):
             return
         if self._queue is None:
             self._queue = asyncio.Lock()
@@ -244,9 +287,9 @@ class TokenBucket:
         start = self._clock.now()
         try:
             async with self._queue:  # asyncio.Lock is FIFO: one waiter sleeps at a time
-                while not self._take(tokens):
+                while wait := self._take(tokens):
                     # At least a nanosecond, so float rounding can never stall the clock.
-                    await self._clock.sleep(max((tokens - self._tokens) / self.rate, 1e-9))
+                    await self._clock.sleep(max(wait, 1e-9))
         finally:
             self._waiting -= 1
             self._waited += self._clock.now() - start

@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from perflab.arrays import Float64Array
 from perflab.clock import Clock, default_clock
@@ -41,6 +42,7 @@ __all__ = [
     "Spans",
     "Timer",
     "format_duration",
+    "hit_rate",
 ]
 
 FloatArray = Float64Array  # float64 samples (perflab.arrays)
@@ -68,6 +70,19 @@ class LatencySummary:
     p99_s: float
     max_s: float
 
+    @classmethod
+    def of(cls, values: npt.ArrayLike) -> LatencySummary:
+        """The summary of ``values`` (seconds), with ``numpy.percentile``'s default method.
+
+        >>> LatencySummary.of([0.1, 0.2, 0.3, 0.4]).p50_s
+        0.25
+        """
+        a = np.asarray(values, dtype=float).ravel()
+        if a.size == 0:
+            return cls(0, math.nan, math.nan, math.nan, math.nan, math.nan)
+        p50, p95, p99 = (float(np.percentile(a, q)) for q in (50, 95, 99))
+        return cls(int(a.size), float(a.mean()), p50, p95, p99, float(a.max()))
+
     def as_dict(self) -> dict[str, float]:
         """The fields as a plain dict (count included)."""
         return asdict(self)
@@ -78,6 +93,20 @@ class LatencySummary:
             f"n={self.count} mean={f(self.mean_s)} p50={f(self.p50_s)} p95={f(self.p95_s)} "
             f"p99={f(self.p99_s)} max={f(self.max_s)}"
         )
+
+
+def hit_rate(hits: int, lookups: int) -> float:
+    """The cache hit rate, defined once: ``hits / lookups``, and 0.0 with no lookups.
+
+    Every ``hit_rate`` in perflab (the semantic cache's, the LRU's, a replay's, a
+    simulation's) is this number. With no lookups nothing was served from the cache,
+    so the rate is 0.0; ``Metrics.snapshot`` leaves ``hit_rate`` out instead, so an
+    alert never fires on a window with no traffic.
+
+    >>> hit_rate(3, 4), hit_rate(0, 0)
+    (0.75, 0.0)
+    """
+    return hits / lookups if lookups else 0.0
 
 
 def format_duration(seconds: float) -> str:
@@ -414,7 +443,8 @@ class Metrics:
     ``snapshot()`` flattens everything into ``{name: number}``: the overall latency
     summary (``p95_s``, ...), each stage's as ``"<stage>.p95_s"``, every counter, and
     two derived rates when their counters exist: ``hit_rate = hits / (hits + misses)``
-    and ``error_rate = errors / requests``. That dict is what
+    (``perflab.metrics.hit_rate``; left out when nothing was looked up) and
+    ``error_rate = errors / requests``. That dict is what
     ``perflab.alerts.evaluate`` reads.
 
     Args:
@@ -434,9 +464,9 @@ class Metrics:
             out.update({f"{stage}.{k}": v for k, v in summary.as_dict().items()})
         counts = self.counters.as_dict()
         out.update(counts)
-        if "hits" in counts and "misses" in counts:
-            looked = counts["hits"] + counts["misses"]
-            out["hit_rate"] = counts["hits"] / looked if looked else math.nan
+        looked = counts.get("hits", 0) + counts.get("misses", 0)
+        if "hits" in counts and "misses" in counts and looked:  # no lookups: no rate to alert on
+            out["hit_rate"] = hit_rate(int(counts["hits"]), int(looked))
         if "requests" in counts:
             out["error_rate"] = self.counters.ratio("errors", "requests")
         out.update(extra or {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 
 import pytest
 from hypothesis import given, settings
@@ -188,3 +189,15 @@ def test_retry_and_scaler_are_still_importable_from_limits() -> None:
     assert perflab.limits.Retry is Retry
     assert perflab.limits.WorkerScaler is WorkerScaler
     assert perflab.limits.scale_workers is scale_workers
+
+
+def test_bucket_is_the_pure_core_of_both_token_buckets() -> None:
+    """Bucket.take answers 0 or the wait, with time passed in; TokenBucket and Window are built on it."""
+    from perflab.limits import Bucket
+    from perflab.sim.services import Window
+
+    b = Bucket(rate=1.0, capacity=2.0, at=10.0)
+    assert [b.take(1.0, 10.0), b.take(1.0, 10.0), b.take(1.0, 10.0)] == [0.0, 0.0, 1.0]
+    assert b.take(1.0, 11.0) == 0.0 and math.isinf(b.take(3.0, 11.0))
+    assert isinstance(Window(60), Bucket) and Window(60).rate == 1.0
+    assert isinstance(TokenBucket(1.0, 2.0)._bucket, Bucket)

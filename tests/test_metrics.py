@@ -287,3 +287,26 @@ def test_record_corrected_matches_the_hdrhistogram_loop(seconds: float, interval
     assert abs(len(got) - len(expected)) <= 1  # the boundary sample may differ by rounding
     n = min(len(got), len(expected))
     np.testing.assert_allclose(got[:n], expected[:n], rtol=1e-9, atol=1e-9)
+
+
+def test_hit_rate_is_defined_once_and_zero_without_lookups() -> None:
+    """metrics.hit_rate is hits / lookups, 0.0 with no lookups; the cache's stats use it."""
+    from perflab.cache import MemoryStore, SemanticCache
+    from perflab.clock import FakeClock
+    from perflab.embedders import HashingEmbedder
+    from perflab.metrics import hit_rate
+
+    assert (hit_rate(1, 4), hit_rate(0, 0)) == (0.25, 0.0)
+    cache = SemanticCache(HashingEmbedder(dim=16), MemoryStore(), clock=FakeClock())
+    assert cache.stats().hit_rate == 0.0
+
+
+def test_latency_summary_of_matches_numpy_percentiles() -> None:
+    """LatencySummary.of uses numpy.percentile's default method, to the bit."""
+    values = np.random.default_rng(3).lognormal(0.0, 1.0, 501)
+    s = LatencySummary.of(values)
+    assert (s.p50_s, s.p95_s, s.p99_s) == tuple(
+        float(np.percentile(values, q)) for q in (50, 95, 99)
+    )
+    assert (s.count, s.max_s, s.mean_s) == (501, float(values.max()), float(values.mean()))
+    assert LatencySummary.of([]).count == 0 and math.isnan(LatencySummary.of([]).p95_s)

@@ -33,6 +33,7 @@ from perflab.arrays import FloatArray
 from perflab.cache.store import LoggedLookup, LookupLog, Neighbour, VectorStore, as_vector
 from perflab.clock import Clock, WallClock
 from perflab.embedders.base import Embedder
+from perflab.metrics import hit_rate
 
 __all__ = ["CacheStats", "Lookup", "SemanticCache"]
 
@@ -374,7 +375,7 @@ class SemanticCache:
             lookups=lookups,
             hits=hits,
             misses=c.get("misses", 0),
-            hit_rate=hits / lookups if lookups else 0.0,
+            hit_rate=hit_rate(hits, lookups),
             puts=c.get("puts", 0),
             entries=self.store.count(self.namespace),
             stale_entries=self.store.count_stale(self.clock.now(), self.namespace),

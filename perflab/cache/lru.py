@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from perflab.embedders.base import Embedder, FloatArray
+from perflab.metrics import hit_rate
 
 __all__ = ["EmbeddingCache", "EmbeddingCacheStats"]
 
@@ -156,7 +157,7 @@ class EmbeddingCache:
                 self._evictions,
                 len(self._data),
                 self.max_size,
-                self._hits / total if total else 0.0,
+                hit_rate(self._hits, total),
             )
 
     def pop_stats(self) -> EmbeddingCacheStats:

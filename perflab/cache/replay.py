@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from perflab.cache.store import LoggedLookup
+from perflab.metrics import hit_rate
 
 __all__ = ["ThresholdReplay", "as_recorded", "false_hits_at", "is_audited", "replay"]
 
@@ -44,8 +45,11 @@ class ThresholdReplay:
         audited: lookups whose correctness is known: the query's intent was given and
             the best entry (if any) has an intent.
         false_hits: audited lookups served another intent's answer.
-        false_hit_rate: ``false_hits / audited`` (``None`` when nothing is audited):
-            the share of users who got someone else's answer.
+        false_hit_rate: deprecated here, read ``audited_false_rate``. It is
+            ``false_hits / audited`` (``None`` when nothing is audited), which is not
+            perflab's one ``false_hit_rate`` (false hits / hits, as in ``SimSummary``);
+            it keeps its old value until notebook 03 reads ``audited_false_rate``, and
+            then changes to false hits / hits (CHANGELOG.md).
     """
 
     replayed: bool
@@ -57,6 +61,19 @@ class ThresholdReplay:
     audited: int
     false_hits: int
     false_hit_rate: float | None
+
+    @property
+    def audited_false_rate(self) -> float | None:
+        """``false_hits / audited``: the share of users who got someone else's answer.
+
+        ``None`` when nothing is audited.
+        """
+        return self.false_hits / self.audited if self.audited else None
+
+    @property
+    def false_hits_per_hit(self) -> float:
+        """``false_hits / hits`` (0.0 with no hits): perflab's one ``false_hit_rate``."""
+        return self.false_hits / self.hits if self.hits else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (JSON-ready)."""
@@ -88,7 +105,7 @@ def _summarise(
         thresholds=tuple(sorted({r.threshold for r in log})),
         lookups=len(log),
         hits=sum(hits),
-        hit_rate=sum(hits) / len(log) if log else 0.0,
+        hit_rate=hit_rate(sum(hits), len(log)),
         audited=n_audited,
         false_hits=false_hits,
         false_hit_rate=false_hits / n_audited if n_audited else None,

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from perflab.cache._core import SemanticCache
+from perflab.metrics import hit_rate
 
 __all__ = ["WarmSummary", "placeholder_answer", "warm_cache"]
 
@@ -48,7 +49,7 @@ class WarmSummary:
     @property
     def hit_rate(self) -> float:
         """``hits / requests`` (0 with no requests)."""
-        return self.hits / self.requests if self.requests else 0.0
+        return hit_rate(self.hits, self.requests)
 
     def as_dict(self) -> dict[str, Any]:
         """The fields, and the hit rate, as a plain dict."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from perflab.config import PROFILES, Settings, load_settings
 from perflab.errors import SimulationError
+from perflab.metrics import LatencySummary, hit_rate
 from perflab.pool import PoolStats
 from perflab.sim.faults import Fault, ServiceStats
 from perflab.sim.loop import run_virtual
@@ -123,6 +124,32 @@ class SimSummary:
         """The fields as a plain, JSON-ready dict (NaN becomes ``None``)."""
         out = asdict(self)
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
+
+    def metrics(self) -> dict[str, float]:
+        """The run as the engine's metric names, the dict ``perflab.alerts.evaluate`` reads.
+
+        ``p50_s``/``p95_s``/``p99_s``/``mean_s`` are the request latency's
+        ``LatencySummary`` fields; ``hit_rate``, ``false_hit_rate`` and ``error_rate``
+        keep their names, and so does ``pool_wait_p95_s``.
+
+        >>> from perflab.alerts import default_rules, evaluate
+        >>> summary = simulate("agency", requests=50, seed=1).summary
+        >>> rules = [r for r in default_rules() if r.metric != "memory_percent"]
+        >>> [alert.name for alert in evaluate(summary.metrics(), rules)]
+        ['low_hit_rate', 'slow_p95']
+        """
+        return {
+            "p50_s": self.p50_latency_s,
+            "p95_s": self.p95_latency_s,
+            "p99_s": self.p99_latency_s,
+            "mean_s": self.mean_latency_s,
+            "hit_rate": self.hit_rate,
+            "false_hit_rate": self.false_hit_rate,
+            "error_rate": self.error_rate,
+            "pool_wait_p95_s": self.pool_wait_p95_s,
+            "throughput_per_hour": self.throughput_per_hour,
+            "cost_per_article_usd": self.cost_per_article_usd,
+        }
 
 
 @dataclass(frozen=True)
@@ -327,6 +354,7 @@ def summarise_run(profile: str, seed: int, pipe: Pipeline, start: float) -> SimR
     first = float(np.nanmin(np.r_[frame["intended_start"].to_numpy(), frame["start"].min()]))
     duration = end - min(0.0, first)
     lat = frame["latency_s"].to_numpy()
+    latency = LatencySummary.of(lat)  # the engine's summary: the same P50/P95/P99 everywhere
     ok = frame["error"].isna().to_numpy()
     completed = int(ok.sum())
     hits = int(frame["cache_hit"].sum())
@@ -351,15 +379,15 @@ def summarise_run(profile: str, seed: int, pipe: Pipeline, start: float) -> SimR
         requests=len(frame),
         completed=completed,
         duration_s=duration,
-        p50_latency_s=float(np.percentile(lat, 50)),
-        p95_latency_s=float(np.percentile(lat, 95)),
-        p99_latency_s=float(np.percentile(lat, 99)),
-        mean_latency_s=float(lat.mean()),
+        p50_latency_s=latency.p50_s,
+        p95_latency_s=latency.p95_s,
+        p99_latency_s=latency.p99_s,
+        mean_latency_s=latency.mean_s,
         share_under_5s=float(np.mean((lat <= 5.0) & ok)),
         throughput_per_hour=completed / duration * 3600.0 if duration > 0 else math.nan,
         cost_usd=cost,
         cost_per_article_usd=cost / completed if completed else math.nan,
-        hit_rate=hits / lookups if lookups else 0.0,
+        hit_rate=hit_rate(hits, lookups),
         false_hit_rate=false_hits / hits if hits else 0.0,
         error_rate=1.0 - completed / len(frame),
         retries=int(frame["retries"].sum()),

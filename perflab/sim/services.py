@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from perflab.errors import RateLimited, ServiceError, SimulationError
+from perflab.limits import Bucket
 from perflab.services import DatabaseParams, EmbeddingParams, LLMParams, Reply, SearchParams
 from perflab.sim.faults import Fault, SimService
 
@@ -42,29 +43,18 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float) -> float:
     return median * math.exp(sigma * rng.standard_normal()) if sigma > 0 else median
 
 
-class Window:
+class Window(Bucket):
     """A per-minute allowance refilled continuously (a token bucket of one minute's worth).
 
     This is how an API's RPM/TPM limit behaves: a burst up to the minute's allowance,
-    then ``limit / 60`` per second. ``take`` answers how long to wait when refused.
+    then ``limit / 60`` per second. ``take(amount, now)`` (the engine's pure
+    ``perflab.limits.Bucket``) answers how long to wait when refused.
     """
 
-    def __init__(self, per_minute: float) -> None:
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.level = float(per_minute)
-        self.at = 0.0
+    __slots__ = ()
 
-    def take(self, amount: float, now: float) -> float:
-        """Take ``amount`` if available and return 0, else return seconds until it is."""
-        self.level = min(self.capacity, self.level + (now - self.at) * self.rate)
-        self.at = now
-        if amount > self.capacity:  # could never fit: refuse as the API would, retryable never
-            return math.inf
-        if self.level >= amount:
-            self.level -= amount
-            return 0.0
-        return (amount - self.level) / self.rate
+    def __init__(self, per_minute: float) -> None:
+        super().__init__(per_minute / 60.0, per_minute)
 
 
 # ------------------------------------------------------------------ web search

@@ -105,3 +105,19 @@ def test_warm_cache_counts_false_hits() -> None:
     summary = warm_cache(cache, [("python list sort", "code"), ("python list sort!", "snake")])
     assert (summary.hits, summary.false_hits) == (1, 1)
     assert warm_cache(cache, []).requests == 0
+
+
+def test_replay_names_both_false_hit_shares() -> None:
+    """audited_false_rate is false hits / audited lookups; false_hits_per_hit is false hits / hits."""
+    log = [
+        LoggedLookup("a", 0.95, 0.8, True, "x", "y"),  # an audited false hit
+        LoggedLookup("b", 0.90, 0.8, True, "x", "x"),  # an audited true hit
+        LoggedLookup("c", 0.50, 0.8, False, "x", "x"),  # an audited miss
+        LoggedLookup("d", 0.90, 0.8, True),  # a hit nobody can judge
+    ]
+    r = replay(log, 0.8)
+    assert (r.hits, r.audited, r.false_hits) == (3, 3, 1)
+    assert r.audited_false_rate == pytest.approx(1 / 3)
+    assert r.false_hits_per_hit == pytest.approx(1 / 3)
+    assert r.false_hit_rate == r.audited_false_rate  # the deprecated name, unchanged for now
+    assert replay(log[2:3], 0.8).false_hits_per_hit == 0.0

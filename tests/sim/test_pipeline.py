@@ -209,3 +209,17 @@ def test_breaker_can_be_told_to_count_rate_limits() -> None:
     """With breaker_counts_rate_limits, a run of 429s opens the breaker and calls fail fast."""
     result = _over_the_llm_limit(breaker_counts_rate_limits=True)
     assert "CircuitOpen" in " ".join(result.frame["error"].dropna())
+
+
+def test_a_simulation_summary_reads_as_engine_metrics() -> None:
+    """SimSummary.metrics() uses the engine's names, so the alert rules read a run directly."""
+    from perflab.alerts import default_rules, evaluate
+    from perflab.sim import simulate
+
+    s = simulate("agency", requests=60, seed=2).summary
+    m = s.metrics()
+    assert (m["p95_s"], m["p50_s"], m["hit_rate"]) == (s.p95_latency_s, s.p50_latency_s, s.hit_rate)
+    rules = [r for r in default_rules(max_p95_s=1e9) if r.metric == "p95_s"]
+    assert evaluate(m, rules) == []
+    rules = [r for r in default_rules(max_p95_s=s.p95_latency_s / 2) if r.metric == "p95_s"]
+    assert [a.name for a in evaluate(m, rules)] == ["slow_p95"]
