@@ -11,6 +11,7 @@ submissions folder with `perflab check --csv`.
 from __future__ import annotations
 
 import csv
+import http.cookiejar
 import io
 import json
 import os
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -52,8 +54,10 @@ def free_port() -> int:
 class Hub:
     """A running JupyterHub: its public URL, an admin service token, the room folder."""
 
-    def __init__(self, url: str, token: str, room: Path, homes: Path) -> None:
+    def __init__(self, url: str, token: str, room: Path, homes: Path, env: dict[str, str]) -> None:
         self.url, self.token, self.room, self.homes = url, token, room, homes
+        self.learner_password = env["PERFLAB_ROOM_PASSWORD"]
+        self.teacher_password = env["PERFLAB_TEACHER_PASSWORD"]
 
     def api(self, method: str, path: str, body: object = None, token: str | None = None) -> Any:
         data = None if body is None else json.dumps(body).encode()
@@ -80,7 +84,7 @@ c.JupyterHub.services.append({{"name": "test", "api_token": os.environ["TEST_HUB
 c.JupyterHub.load_roles.append(
     {{"name": "test", "services": ["test"],
       "scopes": ["admin:users", "admin:servers", "access:servers", "list:users", "read:users",
-                 "read:groups", "list:services", "read:services"]}}
+                 "read:groups", "list:services", "read:services", "tokens"]}}
 )
 """
 
@@ -122,7 +126,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hub]:
         stdout=log,
         stderr=log,
     )
-    running = Hub(f"http://127.0.0.1:{port}", token, room, homes)
+    running = Hub(f"http://127.0.0.1:{port}", token, room, homes, env)
     deadline = time.monotonic() + 120
     try:
         while True:
@@ -234,3 +238,43 @@ def test_the_teacher_grades_the_room_into_a_csv(hub: Hub) -> None:
     for name in set(LEARNERS) - {solver}:
         assert all(by_learner[name][e] != "passed" for e in exercises), by_learner[name]
         assert by_learner[name]["passed"] == f"0/{len(exercises)}"
+
+
+def log_in(hub: Hub, name: str, password: str) -> bool:
+    """Log in through the Hub's login form; True when the Hub accepted the password."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener.open(hub.url + "/hub/login", timeout=30).read()
+    xsrf = next(c.value for c in jar if c.name == "_xsrf")
+    form = urllib.parse.urlencode({"username": name, "password": password, "_xsrf": xsrf})
+    try:
+        opener.open(hub.url + "/hub/login", data=form.encode(), timeout=30).read()
+    except urllib.error.HTTPError as exc:
+        assert exc.code == 403, exc.code
+        return False
+    return any(c.name == "jupyterhub-session-id" for c in jar) and any(
+        c.name.startswith("jupyterhub-hub-login") for c in jar
+    )
+
+
+def test_only_teachers_passwords_open_a_teachers_account(hub: Hub) -> None:
+    """The room password logs a learner in, but not a teacher: a teacher needs their own."""
+    assert log_in(hub, LEARNERS[0], hub.learner_password)
+    assert not log_in(hub, TEACHER, hub.learner_password)
+    assert log_in(hub, TEACHER, hub.teacher_password)
+    assert not log_in(hub, "mallory", hub.learner_password)  # not in people.txt
+
+
+def test_a_teacher_can_open_any_learners_notebooks_and_a_learner_cannot(hub: Hub) -> None:
+    """The teacher (an admin) reads a learner's exercises through that learner's server."""
+    owner, other = LEARNERS[0], LEARNERS[2]
+    spawn(hub, owner)
+    path = f"/user/{owner}/api/contents/exercises/{EXERCISE}.ipynb"
+    teacher = hub.api(
+        "POST", f"/hub/api/users/{TEACHER}/tokens", {"scopes": [f"access:servers!user={owner}"]}
+    )["token"]
+    assert hub.api("GET", path, token=teacher)["type"] == "notebook"
+    learner = hub.api("POST", f"/hub/api/users/{other}/tokens", {})["token"]
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        hub.api("GET", path, token=learner)
+    assert refused.value.code in (403, 404)
