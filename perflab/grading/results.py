@@ -21,6 +21,7 @@ __all__ = [
     "format_table",
     "from_json",
     "prediction_from_record",
+    "predictions_in",
     "to_csv",
     "to_json",
     "to_junit",
@@ -118,6 +119,29 @@ def prediction_from_record(record: dict[str, object]) -> Prediction | None:
     return Prediction(
         str(record.get("exercise", "")), str(record.get("what", "")), predicted, measured
     )
+
+
+def predictions_in(nb: object) -> tuple[Prediction, ...]:
+    """Every ``check_prediction`` record in an executed notebook's check cells, in order.
+
+    Args:
+        nb: an executed notebook (nbformat NotebookNode, or the same as plain dicts).
+
+    Returns:
+        The predictions; empty when the notebook has none.
+    """
+    from perflab.grading.checks import MIME_TYPE
+
+    found: list[Prediction] = []
+    for cell in getattr(nb, "cells", None) or (nb.get("cells", []) if isinstance(nb, dict) else []):
+        meta = cell.get("metadata", {}).get("perflab", {})
+        if not isinstance(meta, dict) or meta.get("role") != "check":
+            continue
+        for out in cell.get("outputs", []):
+            record = (out.get("data") or {}).get(MIME_TYPE)
+            if isinstance(record, dict) and (p := prediction_from_record(record)) is not None:
+                found.append(p)
+    return tuple(found)
 
 
 @dataclass(frozen=True)

@@ -190,3 +190,26 @@ def test_check_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[s
     page = out.read_text(encoding="utf-8")
     assert "<th>ana</th>" in page and "<th>ben</th>" in page
     assert 'class="status failed"' in page and 'class="status passed"' in page
+
+
+def test_predictions_are_read_from_the_records_check_prediction_makes() -> None:
+    """predictions_in reads the guess and the measurement from real check_prediction
+    records in check cells, including a missing guess, and ignores other cells."""
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+
+    from perflab.grading.checks import MIME_TYPE, capture, check_prediction
+    from perflab.grading.results import predictions_in
+
+    with capture() as records:
+        check_prediction("03.hit", "the hit rate", 0.5, 0.62)
+        check_prediction("03.hit", "the saving", None, 12.0)
+    outputs = [new_output("display_data", data={MIME_TYPE: r}) for r in records]
+    check = new_code_cell("...", metadata={"perflab": {"role": "check", "exercise": "03.hit"}})
+    check.outputs = outputs
+    other = new_code_cell("...")
+    other.outputs = list(outputs)
+    found = predictions_in(new_notebook(cells=[other, check]))
+    assert found == (
+        Prediction("03.hit", "the hit rate", 0.5, 0.62),
+        Prediction("03.hit", "the saving", None, 12.0),
+    )
