@@ -79,7 +79,32 @@ def _client(api_key: SecretStr | str | None, base_url: str | None, timeout: floa
         ) from exc
 
 
-class OpenAILLM:
+class _OpenAIService:
+    """What both OpenAI services share: the async client, the accounting, ``stats``, ``repr``."""
+
+    model: str
+    base_url: str | None
+    _client: Any
+    _account: Accounting
+
+    def stats(self) -> ServiceStats:
+        """Calls, errors, 429s, cost (from the reported token usage) and time spent."""
+        return self._account.stats()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections."""
+        await self._client.close()
+
+    def __repr__(self) -> str:
+        s = self._account
+        where = self.base_url or "api.openai.com"
+        return (
+            f"<{type(self).__name__} {self.model} at {where} "
+            f"[calls {s.calls}, errors {s.errors}, 429s {s.rate_limited}]>"
+        )
+
+
+class OpenAILLM(_OpenAIService):
     """Chat completions from the OpenAI API: ``await generate(prompt)`` returns the text.
 
     Args:
@@ -142,20 +167,8 @@ class OpenAILLM:
             str(response.choices[0].message.content or ""), float(tokens_in + tokens_out), cost
         )
 
-    def stats(self) -> ServiceStats:
-        """Calls, errors, 429s, cost (from the reported token usage) and time spent."""
-        return self._account.stats()
 
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._client.close()
-
-    def __repr__(self) -> str:
-        s = self._account
-        return f"<OpenAILLM {self.model} at {self.base_url or 'api.openai.com'} [calls {s.calls}, errors {s.errors}, 429s {s.rate_limited}]>"
-
-
-class OpenAIEmbeddingsAPI:
+class OpenAIEmbeddingsAPI(_OpenAIService):
     """Embeddings from the OpenAI API: ``await embed(texts)`` returns unit vectors.
 
     One request per call (the pipeline batches and retries), made by an
@@ -215,15 +228,3 @@ class OpenAIEmbeddingsAPI:
             vectors, tokens = await self._embedder.arequest(texts)
         self._account.charge(tokens * self.params.price_per_1m_usd / 1e6, tokens)
         return vectors
-
-    def stats(self) -> ServiceStats:
-        """Calls, errors, 429s, cost (from the reported token usage) and time spent."""
-        return self._account.stats()
-
-    async def aclose(self) -> None:
-        """Close the HTTP connections."""
-        await self._client.close()
-
-    def __repr__(self) -> str:
-        s = self._account
-        return f"<OpenAIEmbeddingsAPI {self.model} at {self.base_url or 'api.openai.com'} [calls {s.calls}, errors {s.errors}]>"
