@@ -5,9 +5,13 @@
 
 Both queue their waiters first in, first out, so nobody starves.
 
+``Bucket`` is the token bucket's pure arithmetic (the time is passed in); the
+``TokenBucket`` reads its clock and asks a ``Bucket``, and so do the simulated APIs.
+
 What to do on failure (``Retry``) now lives in ``perflab.retry``, and how many
-workers to run (``WorkerScaler``, ``scale_workers``) in ``perflab.scaling``; they are
-re-exported here so ``from perflab.limits import Retry`` keeps working.
+workers to run (``WorkerScaler``, ``scale_workers``) in ``perflab.scaling``. They are
+re-exported here only so ``from perflab.limits import Retry`` keeps working in older
+notebooks: that import is deprecated (CHANGELOG.md); import them from their modules.
 """
 
 from __future__ import annotations
