@@ -11,7 +11,8 @@ two files it writes from the course outline (``perflab.course.outline``, read fr
 notebooks' own metadata):
 
 * ``_toc.yml``: the welcome notebook, then every lesson in outline order (one part per
-  level), the exercises in the same order, the reference pages (outline, glossary), and
+  level), the exercises in the same order, the reference pages (outline, glossary, and
+  any markdown file under ``notebooks/`` that lessons link to, such as the guide), and
   the solutions last, out of the way;
 * ``outline.md``: one section per lesson with its level, time, questions, objectives and
   exercise.
@@ -26,6 +27,7 @@ docs/website.md says how to build and publish the site.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,12 +105,14 @@ def _solutions(outline: Outline) -> list[str]:
     return [e.path for e in sorted(found, key=lambda e: (order.get(e.lesson, 0), e.path))]
 
 
-def toc(outline: Outline, *, glossary: bool = True) -> dict[str, Any]:
+def toc(outline: Outline, *, glossary: bool = True, pages: Sequence[str] = ()) -> dict[str, Any]:
     """The Jupyter Book table of contents (``_toc.yml`` as data), in outline order.
 
     Args:
         outline: the course outline.
         glossary: list ``docs/glossary`` among the reference pages.
+        pages: more reference pages (paths of markdown files from the curriculum root),
+            e.g. the guide a lesson links to in ``notebooks/intermediate/data/``.
 
     Returns:
         A ``jb-book`` TOC: the welcome notebook as the root page, one part per level,
@@ -125,6 +129,7 @@ def toc(outline: Outline, *, glossary: bool = True) -> dict[str, Any]:
     if exercises:
         parts.append({"caption": "Exercises", "chapters": exercises})
     reference = [{"file": "outline"}] + ([{"file": _doc(GLOSSARY.as_posix())}] if glossary else [])
+    reference += [{"file": _doc(page)} for page in pages]
     parts.append({"caption": "Reference", "chapters": reference})
     solutions = [{"file": _doc(path)} for path in _solutions(outline)]
     if solutions:
@@ -191,9 +196,13 @@ def stage(root: Path, where: Path, outline: Outline) -> Path:
         (where / GLOSSARY).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(root / GLOSSARY, where / GLOSSARY)
     shutil.copy2(root / CONFIG, where / "_config.yml")
-    (where / "_toc.yml").write_text(
-        yaml.safe_dump(toc(outline, glossary=has_glossary), sort_keys=False), encoding="utf-8"
+    if (root / CONFIG.parent / "_ext").is_dir():  # the config's local Sphinx extension
+        shutil.copytree(root / CONFIG.parent / "_ext", where / "_ext", ignore=ignore)
+    pages = sorted(
+        path.relative_to(where).as_posix() for path in (where / "notebooks").rglob("*.md")
     )
+    contents = toc(outline, glossary=has_glossary, pages=pages)
+    (where / "_toc.yml").write_text(yaml.safe_dump(contents, sort_keys=False), encoding="utf-8")
     (where / "outline.md").write_text(outline_page(outline), encoding="utf-8")
     return where
 

@@ -30,9 +30,13 @@ def outline() -> Outline:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Path:
-    """The website of this checkout, built with `perflab site build` (nothing re-run)."""
+    """The website of this checkout, built with `perflab site build --strict`.
+
+    Strict: any Sphinx warning fails the build, so a link from a lesson to a page or
+    heading the site does not have (a moved lesson, a glossary term renamed) fails here.
+    """
     out = tmp_path_factory.mktemp("website") / "site"
-    assert main(["site", "build", "--root", str(REPO), "--out", str(out)]) == 0
+    assert main(["site", "build", "--strict", "--root", str(REPO), "--out", str(out)]) == 0
     return out
 
 

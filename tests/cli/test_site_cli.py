@@ -121,9 +121,10 @@ def course(tmp_path: Path) -> Path:
     (root / "notebooks" / "beginner").mkdir(parents=True)
     (root / "exercises").mkdir()
     (root / "docs").mkdir()
-    (root / "site").mkdir()
-    shutil.copy2(REPO / "site" / "_config.yml", root / "site" / "_config.yml")
+    shutil.copytree(REPO / "site", root / "site")
     (root / "docs" / "glossary.md").write_text("# Glossary\n\nP99\n: the slow tail.\n")
+    (root / "notebooks" / "beginner" / "data").mkdir()
+    (root / "notebooks" / "beginner" / "data" / "notes.md").write_text("# Notes\n\nSome.\n")
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
     # Running this cell would raise; its saved output says 'saved, not re-run'.
     never_run = code("raise SystemExit('the website must not execute notebooks')")
@@ -141,7 +142,12 @@ def course(tmp_path: Path) -> Path:
             1,
             "First",
             "exercises/01_first.ipynb",
-            [md("# 01 First"), never_run, plot, md("[Next](02_second.ipynb)")],
+            [
+                md("# 01 First\n\nSee [the notes](data/notes.md)."),
+                never_run,
+                plot,
+                md("[Next](02_second.ipynb)"),
+            ],
         ),
         "notebooks/beginner/02_second.ipynb": _lesson(
             "02", 2, "Second", None, [md("# 02 Second\n\nThe end.")]
@@ -157,7 +163,10 @@ def course(tmp_path: Path) -> Path:
 
 @pytest.mark.slow
 def test_build_site_shows_saved_outputs_and_runs_nothing(course: Path, tmp_path: Path) -> None:
-    """The site has every page, the saved plot and text; the raising cell was never run."""
+    """The site has every page, the saved plot and text; the raising cell was never run.
+
+    Built strict: a warning (a link to a page the site lacks) would fail it.
+    """
     out = build_site(course, tmp_path / "site", strict=True)
     assert (out / "index.html").is_file()
     first = (out / "notebooks" / "beginner" / "01_first.html").read_text(encoding="utf-8")
@@ -167,6 +176,7 @@ def test_build_site_shows_saved_outputs_and_runs_nothing(course: Path, tmp_path:
     images = re.findall(r'<img[^>]+src="([^"]+)"', first)
     assert any((out / "notebooks" / "beginner" / src).is_file() for src in images), images
     assert 'href="02_second.html"' in first
+    assert 'href="data/notes.html"' in first  # a markdown page a lesson links to is a page
     for page in ("outline.html", "docs/glossary.html", "exercises/01_first.html"):
         assert (out / page).is_file(), page
 
