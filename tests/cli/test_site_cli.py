@@ -206,3 +206,19 @@ def test_build_site_without_jupyter_book_says_how_to_install(
     )
     assert main(["site", "build", "--root", str(course), "--out", str(tmp_path / "s")]) == 2
     assert "jupyter-book" in capsys.readouterr().err
+
+
+def test_the_pages_workflow_builds_with_the_documented_command() -> None:
+    """The GitHub Pages workflow runs `perflab site build` and uploads the folder it writes."""
+    import yaml
+
+    from perflab.cli.site import DEFAULT_OUT
+
+    workflow = yaml.safe_load((REPO / ".github" / "workflows" / "site.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    commands = [step.get("run", "") for step in steps]
+    assert any(c.startswith("perflab site build") for c in commands), commands
+    assert any('".[site]"' in c and "constraints.txt" in c for c in commands), commands
+    uploads = [s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact")]
+    assert [s["with"]["path"] for s in uploads] == [DEFAULT_OUT.as_posix()]
+    assert "deploy-pages" in str(workflow["jobs"]["deploy"]["steps"])
