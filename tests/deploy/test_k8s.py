@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.grading._helpers import exercise, notebook, write
+from tests.grading._helpers import exercise, notebook, references, write
 
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
 
@@ -217,6 +217,7 @@ def test_job_scripts_grade_a_room_in_shards_like_one_run(tmp_path: Path) -> None
         homes / "ben/perflab-curriculum/exercises/01.ipynb",
     )
     (homes / "eve").mkdir()  # a learner who never started a server: no copy, no row
+    (refs,) = references(tmp_path / "refs", "a")  # the test notebooks' reference solution
     results, scripts = tmp_path / "results", tmp_path / "scripts"
     results.mkdir()
     scripts.mkdir()
@@ -231,6 +232,7 @@ def test_job_scripts_grade_a_room_in_shards_like_one_run(tmp_path: Path) -> None
         "RESULTS": str(results),
         "ROOM": str(tmp_path / "room"),
         "SCRIPTS": str(scripts),
+        "EXTRA_ARGS": f"--references {refs}",
         "SHARDS": "3",
         "WORKERS": "2",
         "TIMEOUT": "20",
@@ -259,6 +261,8 @@ def test_job_scripts_grade_a_room_in_shards_like_one_run(tmp_path: Path) -> None
             config["SEED_2"],
             "--timeout",
             "20",
+            "--references",
+            str(refs),
             "--csv",
             str(whole),
         ],
@@ -276,8 +280,9 @@ def test_job_scripts_grade_a_room_in_shards_like_one_run(tmp_path: Path) -> None
         "cy",
         "dee",
     ]  # not teacher, not eve
+    ana = next(r for r in rows if r["learner"] == "ana" and r["notebook"].endswith("01.ipynb"))
     ben = next(r for r in rows if r["learner"] == "ben" and r["notebook"].endswith("01.ipynb"))
-    assert ben["a"] == "failed"
+    assert (ana["a"], ben["a"]) == ("passed", "failed")
 
 
 def test_grade_script_fails_a_shard_whose_grader_crashed(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from perflab.grading.results import (
     Status,
 )
 
-from ._helpers import exercise, notebook, write
+from ._helpers import exercise, notebook, references, write
 
 FAIL_P95 = "\u2718 [01.p] the P95 latency: got 3, too low\n  hint: sort before you index"
 FAIL_MEAN = "\u2718 [01.p] the mean: got 1, too low\n  hint: divide by n"
@@ -182,8 +182,10 @@ def test_check_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[s
     out = tmp_path / "report.html"
     parser = argparse.ArgumentParser(prog="perflab")
     register(parser.add_subparsers())
+    (refs,) = references(tmp_path / "refs", "a")
     args = parser.parse_args(
         ["check", str(room), "--seed", "3", "--html", str(out), "--workers", "2"]
+        + ["--references", str(refs)]
     )
     assert args.func(args) == 1
     assert f"wrote {out}" in capsys.readouterr().out

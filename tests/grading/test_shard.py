@@ -15,7 +15,7 @@ from perflab.grading.report_html import to_html
 from perflab.grading.runner import collect
 from perflab.grading.shard import Shard, ShardError, merge_json, parse_shard, select
 
-from ._helpers import exercise, notebook, write
+from ._helpers import exercise, notebook, references, write
 
 
 def _cli(argv: list[str]) -> int:
@@ -138,7 +138,8 @@ def test_merged_shards_equal_one_unsharded_run(
     (room / "cy.ipynb").write_text("{not json")
     for name in ("dee", "eve", "gus", "hal"):
         _no_checks(room / name / "ex.ipynb")
-    common = ["--seed", "5", "--timeout", "20", "--workers", "2"]
+    (refs,) = references(tmp_path / "refs", "a")
+    common = ["--seed", "5", "--timeout", "20", "--workers", "2", "--references", str(refs)]
 
     whole_code = _cli([str(room), *common, "--json"])
     whole = results.from_json(capsys.readouterr().out)
@@ -153,6 +154,12 @@ def test_merged_shards_equal_one_unsharded_run(
     merged_code = _cli(["merge", *shards, "--json"])
     merged = results.from_json(capsys.readouterr().out)
     assert merged_code == whole_code == 2  # cy's file can't be graded, in both
+    verdicts = {r.learner: [x.status.value for x in r.exercises] for r in whole}
+    assert (verdicts["ana"], verdicts["ben"], verdicts["fay"]) == (
+        ["passed"],
+        ["failed"],
+        ["passed"],
+    )
     assert [r.path for r in merged] == [r.path for r in whole]
     for render in (
         results.to_json,
