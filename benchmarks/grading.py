@@ -255,7 +255,8 @@ def main() -> None:
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
     )
     print(
-        f"room: {args.learners} learners x 15 exercises = {notebooks} notebooks "
+        f"room: {args.learners} learners x {notebooks // max(1, args.learners)} exercises = "
+        f"{notebooks} notebooks "
         f"({counts['solved']} solved, {counts['unsolved']} unsolved, "
         f"{counts['broken']} broken); workers {args.workers}; "
         f"trim imports {'on' if args.trim_imports else 'off'}"
