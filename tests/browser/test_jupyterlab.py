@@ -3,8 +3,9 @@
 `perflab lab --no-browser` starts JupyterLab on loopback (a token, a free port) on a
 fresh working copy in a temporary folder (outputs cleared, as every learner gets it).
 The tests then click through it: open 00_welcome and run it, follow its link to lesson
-01, run a lesson with an explorer and move a slider, and write a guess in a lesson's
-``predict`` cell and see the reveal print it beside the measured value.
+01, run a lesson with an explorer and move a slider, open a saved lesson without running
+it (its explorer shows a still picture), and write a guess in a lesson's ``predict`` cell
+and see the reveal print it beside the measured value.
 """
 
 from __future__ import annotations
@@ -210,6 +211,27 @@ def test_an_explorer_slider_changes_its_readout(
     assert text.inner_text() != before_text
     assert plot.get_attribute("src") != before_plot, "the plot was not redrawn"
     shoot(page, "lab-04-explorer-after")
+
+
+def test_an_unrun_explorer_shows_its_still_picture(
+    lab: Lab, page: Any, shoot: Callable[..., Path]
+) -> None:
+    """A saved lesson opened without running shows the explorer's still, not a VBox repr.
+
+    That is the repository's own executed notebook, as a teacher or a learner working in
+    the checkout opens it: no kernel has built the widgets, so JupyterLab falls back.
+    """
+    lesson = _first_lesson(lambda text: "_explorer(" in text)
+    assert lesson is not None, "no lesson calls an explorer"
+    saved = f"saved_{Path(lesson.path).name}"
+    (lab.root / saved).write_bytes((REPO / lesson.path).read_bytes())
+    panel = _open(page, lab, saved)
+    cell = panel.locator(".jp-CodeCell", has_text="_explorer(").last
+    cell.evaluate("e => e.scrollIntoView()")
+    output = cell.locator(".jp-OutputArea-output").first
+    output.locator("img").wait_for()
+    shoot(page, "lab-06-unrun-explorer")
+    assert "VBox(" not in output.inner_text()
 
 
 def test_a_prediction_is_revealed_beside_the_measurement(
