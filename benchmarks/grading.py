@@ -226,6 +226,7 @@ def main() -> None:
     cpu = (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
     parent = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
     cpu += parent
+    per_run = cpu / max(1, len(runs) + len(recorder.references))  # learner or reference
     passed = sum(rep.passed for rep in reports)
     ungraded = sum(any(r.status is Status.UNGRADED for r in rep.results) for rep in reports)
     figures: dict[str, Any] = {
@@ -246,8 +247,17 @@ def main() -> None:
         "passed_notebooks": passed,
         "ungraded_notebooks": ungraded,
         "projected_30x15_min": round(450 / (notebooks / wall) / 60, 1),
-        # all the room's CPU work spread perfectly over every core, nothing else running
-        "cpu_bound_30x15_min": round(450 * cpu / notebooks / (os.cpu_count() or 1) / 60, 1),
+        # all of a 30 x 15 room's CPU work spread perfectly over every core, nothing else
+        # running: its learner runs at this room's runs per notebook, plus the reference
+        # runs, which depend on the exercises and seeds, not on the number of learners
+        "cpu_s_per_run": round(per_run, 2),
+        "cpu_bound_30x15_min": round(
+            (450 * len(runs) / notebooks + len(recorder.references))
+            * per_run
+            / (os.cpu_count() or 1)
+            / 60,
+            1,
+        ),
     }
 
     print(
@@ -272,6 +282,7 @@ def main() -> None:
         ),
         ("CPU seconds per notebook (all processes)", f"{figures['cpu_s_per_notebook']:.2f}"),
         ("  of which the grading process itself", f"{parent / notebooks:.2f}"),
+        ("CPU seconds per run (learner or reference)", f"{per_run:.2f}"),
         ("learner run wall seconds per notebook", f"{run_wall:.2f}"),
         *((f"  {p}", f"{v:.2f}") for p, v in per_nb.items()),
         ("30 x 15 room at this rate", f"{figures['projected_30x15_min']:.1f} min"),
