@@ -38,9 +38,8 @@ def _setting(settings: Any, name: str, default: Any) -> Any:
     value = getattr(settings, name, None) if settings is not None else None
     if value is None:
         return default
-    if hasattr(value, "get_secret_value"):  # pydantic SecretStr: unwrap, never print
-        return reveal(value)
-    return value
+    # A pydantic SecretStr is unwrapped here, on its way to a client; never printed.
+    return reveal(value) if hasattr(value, "get_secret_value") else value
 
 
 def open_store(

@@ -45,6 +45,7 @@ from pydantic_settings import (
 )
 
 from perflab.errors import ConfigError
+from perflab.secret import reveal
 
 __all__ = [
     "DEFAULT_ENV_FILE",
@@ -278,8 +279,7 @@ class Settings(BaseSettings):
         """
         if name not in SECRET_FIELDS:
             raise KeyError(f"{name!r} is not a secret field; secrets are {sorted(SECRET_FIELDS)}")
-        value = getattr(self, name)
-        return value.get_secret_value() if value is not None else None
+        return reveal(getattr(self, name))
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with ``changes`` applied and validated again (marked ``override``).
@@ -298,7 +298,7 @@ class Settings(BaseSettings):
         data.update(changed)
         for key in SECRET_FIELDS:
             if isinstance(data.get(key), SecretStr):
-                data[key] = data[key].get_secret_value()
+                data[key] = reveal(data[key])
         try:
             # model_validate reads no environment: the copy is self plus changes, nothing else.
             new = Settings.model_validate(data)

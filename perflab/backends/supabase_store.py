@@ -29,6 +29,7 @@ from perflab.arrays import FloatArray
 from perflab.cache.store import BufferedStore, Entry, Neighbour, NewEntry, as_vector, check_entries
 from perflab.errors import ServiceError
 from perflab.http_errors import error_for_status, parse_retry_after
+from perflab.secret import reveal
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -110,7 +111,7 @@ class SupabaseStore(BufferedStore):
                 auto_refresh_token=False,
                 persist_session=False,
             )
-            client = create_client(self.url, self._key.get_secret_value(), options)
+            client = create_client(self.url, reveal(self._key) or "", options)
         self._client: Any = client  # its JSON types are too loose to help; rows are checked here
 
     def _remember_retry_after(self, response: Any) -> None:

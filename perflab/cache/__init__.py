@@ -10,16 +10,18 @@
 True
 
 Opening the cache the settings describe is composition, not cache code:
-``perflab.compose.open_cache``. ``calibrate_threshold`` lives in ``perflab.cache.calibration`` (it uses more maths and
-is imported on demand); ``perflab.cache.replay`` re-decides the lookup log at another
-threshold; ``perflab.cache.warm`` feeds simulated traffic through a cache.
+``perflab.compose.open_cache``. ``calibrate_threshold`` lives in
+``perflab.cache.calibration`` (it uses more maths and is imported on demand);
+``perflab.cache.replay`` re-decides the lookup log at another threshold;
+``perflab.cache.warm`` feeds simulated traffic through a cache. Writing a store of
+your own: ``perflab.cache.store`` (``StoreBase``, ``BufferedStore``, docs/cache.md).
 """
 
 from __future__ import annotations
 
-from perflab.cache._core import CacheStats, Lookup, SemanticCache
 from perflab.cache._index import IndexStats, IVFParams, VectorIndex
 from perflab.cache.lru import EmbeddingCache, EmbeddingCacheStats
+from perflab.cache.semantic import CacheStats, Lookup, SemanticCache
 from perflab.cache.store import (
     BufferedStore,
     CounterBuffer,

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from perflab.cache._core import SemanticCache
+from perflab.cache.semantic import SemanticCache
 from perflab.metrics import hit_rate
 
 __all__ = ["WarmSummary", "placeholder_answer", "warm_cache"]

@@ -2,10 +2,10 @@
 
 Customers arrive as a Poisson stream (rate ``arrival_rate``), wait in one FIFO line,
 and are served by ``servers`` identical servers with exponential service times (rate
-``service_rate`` each). Erlang C (``perflab.models.erlang_c``) gives the exact mean
+``service_rate`` each). Erlang C (``perflab.formulas.erlang_c``) gives the exact mean
 wait; a simulation gives an estimate with noise. Comparing the two the honest way
 means *replications*: run the simulation with several seeds and check that the
-formula lies inside the confidence interval of the mean (``perflab.stats.replicate``).
+formula lies inside the confidence interval of the mean (``perflab.intervals.replicate``).
 
 How it runs. Each server is one chain of ``loop.call_at`` callbacks: when a server
 becomes free it takes the next customer in line (customers are served in arrival

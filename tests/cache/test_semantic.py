@@ -18,7 +18,7 @@ from perflab.cache import (
     SQLiteStore,
     VectorStore,
 )
-from perflab.cache._core import DAY_S
+from perflab.cache.semantic import DAY_S
 from perflab.clock import FakeClock
 from perflab.embedders import HashingEmbedder
 from tests.cache.conftest import unit

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from perflab.errors import SimulationError
-from perflab.models import amdahl_speedup
+from perflab.formulas import amdahl_speedup
 from perflab.sim import (
     COLUMNS,
     DatabaseParams,

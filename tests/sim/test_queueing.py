@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from perflab.errors import SimulationError
-from perflab.models import erlang_c
+from perflab.formulas import erlang_c
+from perflab.intervals import replicate
 from perflab.sim.queueing import simulate_mmc
-from perflab.stats import replicate
 
 # (servers, load, customers per replication, replications): sized so the 99% interval's
 # half-width stays near 2.5% of the mean (from the run-to-run spread measured at each

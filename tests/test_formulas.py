@@ -1,4 +1,4 @@
-"""Tests for perflab.models: the guide's worked examples and the queueing math."""
+"""Tests for perflab.formulas (was perflab.models): the guide's worked examples and the queueing math."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perflab.models import (
+from perflab.formulas import (
     amdahl_speedup,
     cache_cost_per_request,
     cache_time_per_request,

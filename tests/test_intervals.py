@@ -1,4 +1,4 @@
-"""Tests for perflab.stats: the t quantile and confidence intervals."""
+"""Tests for perflab.intervals (was perflab.stats): the t quantile and confidence intervals."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perflab.stats import MeanCI, diff_ci, mean_ci, replicate, t_cdf, t_quantile
+from perflab.intervals import MeanCI, diff_ci, mean_ci, replicate, t_cdf, t_quantile
 
 
 @pytest.mark.parametrize(
