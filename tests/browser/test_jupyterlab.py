@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -70,8 +71,15 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Lab]
     command = [sys.executable, "-m", "perflab", "lab", "--no-browser", f"--port={port}"]
     log_path = base / "server.log"
     with log_path.open("w") as log:
+        # Its own session: `perflab lab` runs jupyter-lab as a child and does not pass
+        # SIGTERM on, so the whole group is stopped at the end (kernels follow their server).
         proc = subprocess.Popen(
-            [*command, "--dir", str(base / "copy")], cwd=base, env=env, stdout=log, stderr=log
+            [*command, "--dir", str(base / "copy")],
+            cwd=base,
+            env=env,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
@@ -87,11 +95,26 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Lab]
                     time.sleep(0.5)
             yield Lab(url, token, base / "copy")
         finally:
-            proc.terminate()
+            _stop_group(proc)
+
+
+def _stop_group(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the server's process group, then SIGKILL whatever is left after 20 s."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            proc.poll()  # reap `perflab lab` itself, or its zombie counts as left
             try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+                os.killpg(proc.pid, 0)  # anyone left in the group?
+            except ProcessLookupError:
+                proc.wait()
+                return
+            time.sleep(0.2)
+    proc.wait()
 
 
 # ------------------------------------------------------------------ driving JupyterLab
