@@ -126,21 +126,35 @@ def check_items(
     check: Callable[[Path, str], NotebookReport],
     workers: int = 1,
     on_done: Callable[[NotebookReport], None] | None = None,
+    progress: bool = False,
 ) -> list[NotebookReport]:
     """Grade the given (notebook, learner) pairs, ``workers`` at a time, in input order.
 
     ``check`` grades one notebook and never raises (``runner.check_notebook`` with the
-    run's options bound).
+    run's options bound). ``progress`` shows a bar on stderr, as ``check_paths`` does.
     """
+    bar: Any = None
+    if progress:
+        import sys
+
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(items), desc="perflab check", unit="notebook", file=sys.stderr)
 
     def one(item: tuple[Path, str]) -> NotebookReport:
         report = check(*item)
         if on_done is not None:
             on_done(report)
+        if bar is not None:
+            bar.update(1)
         return report
 
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        return list(pool.map(one, items))
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            return list(pool.map(one, items))
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def shard_json(
