@@ -207,7 +207,10 @@ def handler(args: argparse.Namespace) -> int:
         from perflab.grading.shard import check_items, shard_json
 
         reports = check_items(
-            items, lambda nb, learner: check_notebook(nb, options, learner), args.workers
+            items,
+            lambda nb, learner: check_notebook(nb, options, learner),
+            args.workers,
+            progress=len(items) > 1,
         )
         json_text = shard_json(reports, shard, positions, total)
     _write_outputs(args, reports, json_text)
