@@ -202,6 +202,7 @@ def check_close(
     rel_tol: float = 1e-6,
     abs_tol: float = 0.0,
     hint: str = "",
+    reference: bool = True,
 ) -> None:
     """Check that a number is close to the value the check computed.
 
@@ -214,15 +215,30 @@ def check_close(
         rel_tol: allowed relative difference (``math.isclose`` semantics).
         abs_tol: allowed absolute difference.
         hint: shown when the check fails.
+        reference: True (the default) to have ``perflab check`` compare with the value
+            the reference solution's check computed. False when ``expected`` depends on
+            the learner's own choices (a configuration they picked), so only their
+            notebook can compute it: the grader then takes the notebook's verdict.
     """
     if type(got) is bool:
         got = f"the bool {got}"  # True == 1 in Python; an answer of True is not a number
+    extra: dict[str, Any] = {} if reference else {"reference": False}
     _emit(
-        exercise, what, "close", got, expected, hint, rel_tol=float(rel_tol), abs_tol=float(abs_tol)
+        exercise,
+        what,
+        "close",
+        got,
+        expected,
+        hint,
+        rel_tol=float(rel_tol),
+        abs_tol=float(abs_tol),
+        **extra,
     )
 
 
-def check_equal(exercise: str, what: str, got: Any, expected: Any, *, hint: str = "") -> None:
+def check_equal(
+    exercise: str, what: str, got: Any, expected: Any, *, hint: str = "", reference: bool = True
+) -> None:
     """Check that a value equals the one the check computed (as plain data).
 
     Lists, tuples and numpy arrays compare item by item; for a dict the feedback names
@@ -234,8 +250,11 @@ def check_equal(exercise: str, what: str, got: Any, expected: Any, *, hint: str 
         got: the learner's value (plain data: numbers, text, lists, dicts, numpy arrays).
         expected: the value the check cell computed; never shown (``...`` when graded).
         hint: shown when the check fails.
+        reference: as for :func:`check_close`.
     """
-    _emit(exercise, what, "equal", got, expected, hint)
+    _emit(
+        exercise, what, "equal", got, expected, hint, **({} if reference else {"reference": False})
+    )
 
 
 def check_true(

@@ -229,6 +229,9 @@ def _verdicts(
             ok, detail = False, "no answer was recorded for this check"
         elif got.get("refused"):
             ok, detail = False, f"refused {got['refused']}"
+        elif want.get("reference") is False:  # expected depends on the learner's choices
+            ok = got.get("status") == "passed" and got.get("reference") is False
+            detail = "passed" if ok else str(got.get("message", "failed")).split(": ", 1)[-1]
         else:
             ok, detail = judge(
                 str(kind),

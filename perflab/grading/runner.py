@@ -40,7 +40,14 @@ from perflab.grading.notebook import (
     read_notebook,
 )
 from perflab.grading.reference import SHARED, Reference, ReferenceCache
-from perflab.grading.results import NOTEBOOK_ROW, ExerciseResult, NotebookReport, Status
+from perflab.grading.results import (
+    NOTEBOOK_ROW,
+    ExerciseResult,
+    NotebookReport,
+    Prediction,
+    Status,
+    prediction_from_record,
+)
 
 __all__ = ["CheckOptions", "check_notebook", "check_paths", "collect", "fresh_seeds"]
 
@@ -142,7 +149,12 @@ def _run_reference(path: Path, parameters: dict[str, Any], options: CheckOptions
 
 
 def _run_once(
-    nb: Any, manifest: Manifest, seed: int | None, options: CheckOptions, ref_path: Path | None
+    nb: Any,
+    manifest: Manifest,
+    seed: int | None,
+    options: CheckOptions,
+    ref_path: Path | None,
+    predictions: list[Prediction] | None = None,
 ) -> list[ExerciseResult]:
     parameters = dict(manifest.parameters)
     if seed is not None:
@@ -159,8 +171,24 @@ def _run_once(
         return run.problem
     run.info.reference = reference
     rows = grade_run(run.executed, manifest, run.info)
+    if predictions is not None and not predictions:
+        predictions += _predictions(run.executed)
     rows += [ExerciseResult(NOTEBOOK_ROW, Status.WARNING, n) for n in run.info.not_enforced]
     return rows
+
+
+def _predictions(executed: Any) -> list[Prediction]:
+    """The learner's predictions beside their measurements, from the check cells' records."""
+    found = []
+    for cell in executed.cells:
+        tag = cell_tag(cell)
+        if tag is None or tag.role != "check":
+            continue
+        for out in cell.get("outputs", []):
+            record = out.get("data", {}).get(MIME_TYPE) if isinstance(out, dict) else None
+            if isinstance(record, dict) and (p := prediction_from_record(record)) is not None:
+                found.append(p)
+    return found
 
 
 def _skipped_note(seeds: tuple[int | None, ...], done: int, why: str) -> ExerciseResult:
@@ -222,10 +250,11 @@ def _check(path: Path, options: CheckOptions, learner: str) -> NotebookReport:
     manifest = found.manifest
     seeds: tuple[int | None, ...] = options.seeds if "seed" in manifest.parameters else (None,)
     runs: list[list[ExerciseResult]] = []
+    predictions: list[Prediction] = []
     skipped: ExerciseResult | None = None
     for seed in seeds:
         try:
-            rows = _run_once(nb, manifest, seed, options, found.reference)
+            rows = _run_once(nb, manifest, seed, options, found.reference, predictions)
         except Exception as exc:  # noqa: BLE001 - a grader bug: say so, never pass
             rows = [
                 ExerciseResult(
@@ -257,7 +286,14 @@ def _check(path: Path, options: CheckOptions, learner: str) -> NotebookReport:
             )
         )
     merged += found.notes
-    return NotebookReport(str(path), learner, tuple(merged), used, time.monotonic() - started)
+    return NotebookReport(
+        str(path),
+        learner,
+        tuple(merged),
+        used,
+        time.monotonic() - started,
+        predictions=tuple(predictions),
+    )
 
 
 def collect(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:

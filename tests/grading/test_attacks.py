@@ -31,11 +31,15 @@ SEED = ["--seed", "11", "--timeout", "60"]
 pytestmark = pytest.mark.notebooks
 
 
-def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+def _run(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="perflab")
     register(parser.add_subparsers())
-    args = parser.parse_args(["check", *argv, "--json"])
-    code = int(args.func(args))
+    args = parser.parse_args(["check", *argv])
+    return int(args.func(args))
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+    code = _run([*argv, "--json"])
     out = capsys.readouterr().out
     return code, json.loads(out[out.index("{") :])
 
@@ -80,15 +84,17 @@ def _assert_not_passed(code: int, rows: dict[str, dict[str, Any]], *exercises: s
         assert rows[ex]["status"] != "passed", rows[ex]
 
 
-def test_the_untouched_solution_passes_over_ipc(
+def test_the_solution_passes_and_its_kernel_talks_over_ipc(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The solution passes as it is; its kernel talks over IPC sockets, never TCP."""
-    check = (
+    """The solution passes; its kernel talks over IPC sockets, never TCP (the 03.cost
+    answer is only right when the connection file says ipc)."""
+    cost = (
         "import json, ipykernel.connect\n"
-        "assert json.load(open(ipykernel.connect.get_connection_file()))['transport'] == 'ipc'"
+        "_transport = json.load(open(ipykernel.connect.get_connection_file()))['transport']\n"
+        "cost_per_request = (1 - hit_rate) * api_cost if _transport == 'ipc' else -1.0"
     )
-    code, data = _cli([str(_learner(tmp_path, last=check)), *SEED], capsys)
+    code, data = _cli([str(_learner(tmp_path, {"03.cost": cost}))] + SEED, capsys)
     assert code == 0, data
     assert all(r["status"] == "passed" for r in _rows(data).values())
 
@@ -158,7 +164,8 @@ def _forge(ex, what, *args, **kw):
               'caller': _c.source_digest(source), 'seq': 1}
     body = json.dumps(record, sort_keys=True, separators=(',', ':')).encode()
     record['sig'] = hmac.new(_key, body, hashlib.sha256).hexdigest()
-    record.update(kind='close', answer=0, refused='')  # the new shape too, a junk answer
+    if not _key:  # no key to be found: claim a pass in the new shape, with a junk answer
+        record.update(kind='close', answer=0, refused='')
     display({'text/plain': 'passed', 'application/vnd.perflab.check+json': record}, raw=True)
 
 check_close = check_equal = check_true = _forge
@@ -324,12 +331,14 @@ def test_secrets_never_reach_any_output_format(
     )
     path = _learner(tmp_path, last=leak)
     csv, junit = tmp_path / "r.csv", tmp_path / "r.xml"
-    code, data = _cli([str(path), *SEED, "--csv", str(csv)], capsys)
+    code, data = _cli([str(path), *SEED], capsys)
     assert code == 1
-    text = json.dumps(data) + csv.read_text()
+    text = json.dumps(data)
     assert "None None [secret]" in text, text  # the kernel had neither; the literal scrubbed
-    _cli([str(path), *SEED, "--junit", str(junit)], capsys)
-    text += junit.read_text()
+    assert _run([str(path), *SEED, "--csv", str(csv)]) == 1
+    assert _run([str(path), *SEED, "--junit", str(junit)]) == 1
+    text += capsys.readouterr().out + csv.read_text() + junit.read_text()
+    assert "[secret]" in csv.read_text() and "[secret]" in junit.read_text()
     assert token not in text and aws not in text
 
 

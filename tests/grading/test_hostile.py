@@ -53,6 +53,8 @@ IDS = [
     "missing",
     "wraps",
     "redefines",
+    "asks",
+    "names",
 ]
 
 
@@ -79,6 +81,8 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> tuple[NotebookReport, P
         cell(check("split"), "split", "check"),
         *exercise("raises", "raise ValueError('bad input')"),
         *exercise("exits", "import sys\nsys.exit(3)"),
+        *exercise("asks", "answer_asks = int(input('your answer? '))"),
+        *exercise("names", "answer_names = answr_names + 1"),
         *exercise("loops", "while True:\n    pass"),
         *exercise("floods", "print('x' * 3_000_000)\n" + answer("floods")),
         *exercise(
@@ -134,6 +138,31 @@ def test_exception_fails_naming_cell_and_error(hostile: Any) -> None:
     assert row.status is Status.ERROR
     assert "ValueError: bad input" in row.feedback
     assert "the TODO cell of raises (code cell " in row.feedback
+
+
+def test_careless_input_and_name_errors_get_clear_messages(hostile: Any) -> None:
+    """input() (no one can answer it) and a misspelt name each fail their own exercise,
+    naming the cell and the error."""
+    asks, names = _row(hostile, "asks"), _row(hostile, "names")
+    assert asks.status is Status.ERROR and "StdinNotImplementedError" in asks.feedback, asks
+    assert "the TODO cell of asks" in asks.feedback
+    assert names.status is Status.ERROR and "NameError" in names.feedback, names
+    assert "answr_names" in names.feedback
+
+
+def test_stripped_id_is_graded_as_the_expected_exercise(tmp_path: Path) -> None:
+    """A notebook that lost its metadata (copied cells) is refused, or graded as the
+    exercise the teacher names with --expect."""
+    nb = notebook(*exercise("a"), exercises=["a"])
+    del nb.metadata["perflab"]
+    path = write(nb, tmp_path / "copy.ipynb")
+    refs = references(tmp_path / "refs", "a")
+    refused = check_notebook(path, options(refs))
+    assert [r.status for r in refused.results] == [Status.MISSING]
+    assert "--expect" in refused.results[0].feedback
+    graded = check_notebook(path, options(refs, expect="test-notebook"))
+    assert by_exercise(graded)["a"].status is Status.PASSED
+    assert any("graded as test-notebook" in r.feedback for r in notes(graded))
 
 
 def test_sys_exit_gets_its_own_verdict(hostile: Any) -> None:
@@ -325,3 +354,20 @@ def test_kernel_never_sees_api_keys(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     feedback = " ".join(r.feedback for r in report.results)
     assert "no key" in feedback, feedback  # the learner's error is reported, keys absent
     assert secret not in repr(report)
+
+
+def test_check_records_obey_the_output_cap(tmp_path: Path) -> None:
+    """A cell that floods the output with check records hits the cap like any output:
+    the rest is dropped, and a check whose results were dropped does not pass."""
+    flood = (
+        "from IPython.display import display\n"
+        "for i in range(1500):  # 1500 records of 1 KB: over the 1 MB cap\n"
+        "    display({'text/plain': 'x', 'application/vnd.perflab.check+json': "
+        "{'what': 'x' * 1000}}, raw=True)\n" + answer("a")
+    )
+    nb = notebook(*exercise("a", flood), exercises=["a"])
+    report = check_notebook(
+        write(nb, tmp_path / "n.ipynb"), options(references(tmp_path / "r", "a"))
+    )
+    row = by_exercise(report)["a"]
+    assert row.status is Status.FAILED and "output cap" in row.feedback, row
