@@ -168,6 +168,18 @@ def handler(args: argparse.Namespace) -> int:
     if bad:
         print("perflab check: " + "; ".join(bad), file=sys.stderr)
         return 2
+    # --- issue 11: a path that is not there says what was looked for and what was meant;
+    # a notebook file says which saved version is graded (unsaved edits are not)
+    from perflab.grading.self_check import not_found_message, saved_line
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    for name in missing:
+        print(f"perflab check: {not_found_message(name)}", file=sys.stderr)
+    if missing:
+        return 2
+    for name in args.paths:
+        if Path(name).is_file():
+            print(saved_line(Path(name)), file=sys.stderr if args.json else sys.stdout)
     items = collect(args.paths)
     if not items:
         print(f"no notebooks found in {', '.join(args.paths)}", file=sys.stderr)

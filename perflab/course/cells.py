@@ -14,6 +14,7 @@ from perflab.course.outline import ExerciseEntry, Lesson, Outline
 
 __all__ = [
     "GENERATED_KINDS",
+    "exercise_check",
     "exercise_footer",
     "exercise_header",
     "format_minutes",
@@ -26,7 +27,7 @@ __all__ = [
 ]
 
 #: The values of ``metadata.perflab.generated`` the generator owns.
-GENERATED_KINDS = ("header", "footer", "outline")
+GENERATED_KINDS = ("header", "footer", "outline", "check")
 
 _LEVEL_NAMES = {
     "welcome": "Welcome",
@@ -174,7 +175,8 @@ def exercise_header(outline: Outline, entry: ExerciseEntry, role: str) -> str:
             "",
             (
                 "Fill in each cell marked TODO, run the notebook from top to bottom, save it"
-                " (Ctrl-S), then check it from a terminal opened in the course folder:"
+                " (Ctrl-S), then run its last cell: it checks the saved notebook. From a"
+                " terminal opened in the course folder, the same check is:"
             ),
             "",
             *_check_command(exercise),
@@ -194,8 +196,9 @@ def exercise_footer(outline: Outline, entry: ExerciseEntry, role: str) -> str:
     else:
         lines += [
             (
-                "**Check your work:** save this notebook, then run, in a terminal opened in the"
-                " course folder:"
+                "**Check your work:** save this notebook (Ctrl-S), then run the cell below. It"
+                " grades the saved file, in a fresh kernel; from a terminal opened in the course"
+                " folder the same check is:"
             ),
             "",
             *_check_command(exercise),
@@ -216,6 +219,16 @@ def exercise_footer(outline: Outline, entry: ExerciseEntry, role: str) -> str:
         nav.append(f"Next {word}: " + link(target, target, here) + f" (lesson {after.id}) →")
     lines += ["", " · ".join(nav)]
     return "\n".join(lines)
+
+
+def exercise_check(entry: ExerciseEntry) -> str:
+    """The code cell after an exercise's footer: it checks the notebook it is in.
+
+    The name is the notebook's own, found from the kernel's folder (the notebook's), so
+    the same cell checks an exercise in exercises/ and a solution in solutions/.
+    """
+    name = posixpath.basename(entry.path)
+    return f'from perflab.grading import check_my_work\n\ncheck_my_work("{name}")'
 
 
 def welcome_table(outline: Outline) -> str:

@@ -9,7 +9,9 @@ A generated cell is a markdown cell whose ``metadata.perflab.generated`` is ``"h
 ``"footer"`` or ``"outline"``. The generator finds its cells by that tag, replaces only
 their text, and leaves every other cell alone, so running it twice changes nothing. A
 missing header goes first in a lesson (it holds the title) and second in an exercise (after
-the exercise's own title cell); a missing footer goes last.
+the exercise's own title cell); a missing footer goes last. An exercise (and its solution)
+ends with a generated code cell, ``"check"``, that checks the notebook it is in
+(:func:`perflab.grading.check_my_work`).
 
 Solutions are the source of the exercises (perflab.grading.authoring makes one from the
 other), so their generated cells also store the exercise's wording in
@@ -55,17 +57,25 @@ def _find(nb: Any, kind: str) -> int | None:
     return None
 
 
-def _put(nb: Any, kind: str, source: str, missing_at: int, extra: dict[str, Any]) -> None:
-    """Set the text (and metadata) of the cell of this kind, inserting it when missing."""
+def _put(
+    nb: Any, kind: str, source: str, missing_at: int, extra: dict[str, Any], code: bool = False
+) -> None:
+    """Set the text (and metadata) of the cell of this kind, inserting it when missing.
+
+    A missing cell with ``missing_at`` -1 goes last, or before an exercise's check cell.
+    """
     import nbformat
 
     meta = {"generated": kind, **extra}
     index = _find(nb, kind)
     if index is None:
-        cell = nbformat.v4.new_markdown_cell(source)  # type: ignore[no-untyped-call]
+        new = nbformat.v4.new_code_cell if code else nbformat.v4.new_markdown_cell
+        cell = new(source)  # type: ignore[no-untyped-call]
         cell.metadata = {"perflab": meta}
         cell["id"] = f"perflab-{kind}"
-        nb.cells.insert(missing_at if missing_at >= 0 else len(nb.cells), cell)
+        last = _find(nb, "check")
+        end = len(nb.cells) if last is None else last
+        nb.cells.insert(missing_at if missing_at >= 0 else end, cell)
         return
     cell = nb.cells[index]
     cell.source = source
@@ -110,6 +120,7 @@ def apply(outline: Outline, path: str, nb: Any) -> None:
         if entry.role == "solution":
             extra["exercise_source"] = render(outline, entry, "exercise")
         _put(nb, kind, render(outline, entry, entry.role), at, extra)
+    _put(nb, "check", cells.exercise_check(entry), -1, {}, code=True)  # checks this notebook
 
 
 def _complete(root: Path | None) -> Outline:
