@@ -22,7 +22,8 @@ import numpy as np
 from perflab.errors import RateLimited, ServiceError, SimulationError
 from perflab.limits import Bucket
 from perflab.services import DatabaseParams, EmbeddingParams, LLMParams, Reply, SearchParams
-from perflab.sim.faults import Fault, SimService
+from perflab.sim.base import SimService
+from perflab.sim.faults import Fault
 
 __all__ = [
     "DatabaseParams",
