@@ -5,12 +5,16 @@ notebook and writes ``result.json`` next to the spec. Being a separate process i
 point: the runner can kill it (and the kernel it started) when the whole-run cap is hit,
 whatever the learner's code does.
 
-The engine differs from papermill's stock one in four ways, each for a known trap:
+Before anything else the worker confines itself and the kernel it will start
+(``perflab.grading.sandbox.confine``: mounts, limits, a throwaway uid).
+
+The engine differs from papermill's stock one in five ways, each for a known trap:
 errors don't stop the run (every exercise gets graded); a cell over its timeout is
 interrupted (KeyboardInterrupt) so later cells still run, and given up on if the
 interrupt is ignored; a dead kernel is recorded in the notebook metadata (papermill
-only raises, and its saved notebook shows no error anywhere); and output past a byte
-cap is dropped, except check records.
+only raises, and its saved notebook shows no error anywhere); output past a byte cap is
+dropped (check records have a budget of the same size of their own); and the kernel
+talks over IPC sockets in the run's folder, not TCP.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,9 +74,46 @@ def _scratch_base() -> str | None:
     return None
 
 
+def _others_can_read(path: str, home: str) -> bool:
+    """Whether a user with no rights of its own can reach and list ``path``.
+
+    Folders inside the grader's home are exempt up to the bind-mount point (the jail
+    mounts them back, readable, over an open tmpfs); everything else is checked.
+    """
+    current = Path(path).resolve()
+    for folder in [current, *current.parents]:
+        text = str(folder)
+        inside_home = home and (text == home or text.startswith(home.rstrip("/") + "/"))
+        kept = any(text == k or text.startswith(k.rstrip("/") + "/") for k in _readonly_dirs())
+        if inside_home and not kept:
+            continue
+        try:
+            mode = folder.stat().st_mode
+        except OSError:
+            return False
+        if mode & 0o005 != 0o005 and text != current.anchor:
+            return False
+    return True
+
+
+@cache
+def _python_readable_by_others() -> bool:
+    """Whether a throwaway uid could run this Python and import perflab and its libraries."""
+    import sysconfig
+
+    home = _grader_home()
+    needed = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"]}
+    needed.add(str(Path(__file__).resolve().parents[1]))
+    return all(_others_can_read(p, home) for p in needed)
+
+
 def _throwaway_uid() -> int | None:
-    """A uid no account has, for one run, when the grader is root (else None)."""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+    """A uid no account has, for one run, when the grader is root (else None).
+
+    None too when that uid could not read the grader's Python (installed under a folder
+    only root may enter): the run then keeps root's uid, and the report says so.
+    """
+    if not hasattr(os, "geteuid") or os.geteuid() != 0 or not _python_readable_by_others():
         return None
     import pwd
 
@@ -132,9 +170,17 @@ def _grader_home() -> str:
 
 
 def execute(
-    nb: Any, parameters: dict[str, Any], seed: int | None, options: CheckOptions, role: str
+    nb: Any,
+    parameters: dict[str, Any],
+    seed: int | None,
+    options: CheckOptions,
+    role: str,
+    graded: bool = True,
 ) -> Execution:
-    """Run ``nb`` once in a sandbox of its own; ``role`` is "learner" or "reference"."""
+    """Run ``nb`` once in a sandbox of its own; ``role`` is "learner" or "reference".
+
+    A learner's notebook runs with its check cells in their graded form (no expected
+    values), unless ``graded`` is False (no reference: its own checks decide)."""
     isolation = sandbox.choose(options.isolation)
     scratch = Path(tempfile.mkdtemp(prefix="perflab-check-", dir=_scratch_base()))
     run_dir, cwd, data, home, tmp = (scratch / n for n in ("run", "cwd", "data", "home", "tmp"))
@@ -151,7 +197,7 @@ def execute(
         ),
         encoding="utf-8",
     )
-    write_notebook(prepare(nb, graded=role == "learner"), run_dir / "input.ipynb")
+    write_notebook(prepare(nb, graded=graded and role == "learner"), run_dir / "input.ipynb")
     code_cells = sum(c.cell_type == "code" for c in nb.cells)
     cap = options.run_cap_s or min(
         options.start_timeout_s + 30 + options.timeout_s * (code_cells + 1), 3600.0
@@ -243,7 +289,7 @@ def execute(
         try:
             executed = read_notebook(run_dir / "output.ipynb")
         except Exception:  # noqa: BLE001 - killed mid-write, or never written: grade what we sent
-            executed = prepare(nb, graded=role == "learner")
+            executed = prepare(nb, graded=graded and role == "learner")
         missing = [str(n) for n in info.outcome.get("not_enforced") or [] if isinstance(n, str)]
         notes = [isolation.not_enforced] if isolation.not_enforced else []
         info.not_enforced = [f"not enforced ({isolation.mode}): {n}" for n in notes + missing]

@@ -166,7 +166,7 @@ def _run_once(
         )
         if reference.problem:
             return [ExerciseResult(NOTEBOOK_ROW, Status.UNGRADED, reference.problem, None, seed)]
-    run = execute(nb, parameters, seed, options, "learner")
+    run = execute(nb, parameters, seed, options, "learner", graded=reference is not None)
     if run.problem:
         return run.problem
     run.info.reference = reference

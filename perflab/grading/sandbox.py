@@ -407,8 +407,9 @@ def confine(jail: dict[str, Any]) -> Confined:
             missing.append(f"the run kept the grader's uid ({exc.strerror})")
     elif jail:
         missing.append(
-            "the run has the grader's own uid (not root): it can read and write what "
-            "the grader's user can, outside the folders listed above"
+            "the run has the grader's own uid (the grader is not root, or its Python is "
+            "not readable by other users): it can read and write what the grader's user "
+            "can, outside the folders listed above, and its processes are not limited"
         )
     if root:  # HOME, JUPYTER_PATH, ... named the run's folder by its outside path
         for name, value in list(os.environ.items()):

@@ -371,3 +371,13 @@ def test_check_records_obey_the_output_cap(tmp_path: Path) -> None:
     )
     row = by_exercise(report)["a"]
     assert row.status is Status.FAILED and "output cap" in row.feedback, row
+
+
+def test_without_references_the_notebooks_own_checks_decide_and_say_so(tmp_path: Path) -> None:
+    """With no reference solution installed, the notebook's own checks grade it (its
+    check cells run as they are), and a warning row says that this can be faked."""
+    nb = notebook(*exercise("a"), *exercise("b", "answer_b = -1"), exercises=["a", "b"])
+    report = check_notebook(write(nb, tmp_path / "n.ipynb"), options(()))
+    rows = by_exercise(report)
+    assert rows["a"].status is Status.PASSED and rows["b"].status is Status.FAILED
+    assert any("no reference solutions are installed" in r.feedback for r in notes(report))
