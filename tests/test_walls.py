@@ -46,6 +46,7 @@ ENGINE_MODULES = (
     "monitor",
     "paths",
     "pool",
+    "remote",
     "retry",
     "scaling",
     "secret",

@@ -1,10 +1,9 @@
-"""The client side of remote calls: limits, retries, breakers, and batched embeddings.
+"""The simulator's client side: batched embeddings, and the services' shapes bridged.
 
-``RemoteCaller`` wraps each call to a simulated service in the engine's own pieces,
-each one switchable: ``Retry`` (full jitter, honours Retry-After) outside, then the
-``CircuitBreaker``, then the ``ConcurrencyLimiter`` (PARALLEL_WORKERS) and a client-side
-``TokenBucket`` right around the call. ``EmbeddingBatcher`` collects the embedding
-misses of concurrent requests into batches sized by an ``AdaptiveBatcher``.
+Each call to a service goes through ``perflab.remote.RemoteCaller`` (the engine's
+generic retry -> breaker -> limiter -> bucket stack; re-exported here).
+``EmbeddingBatcher`` collects the embedding misses of concurrent requests into batches
+sized by an ``AdaptiveBatcher``.
 
 The services are the ``Protocol``s of ``perflab.services`` (``SearchService``,
 ``LLMService``, ``TextEmbeddingsService``; re-exported here) so a real service can stand
@@ -20,20 +19,19 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from perflab.arrays import FloatArray
 from perflab.batcher import AdaptiveBatcher
-from perflab.breaker import CircuitBreaker
 from perflab.cache import EmbeddingCache
 from perflab.clock import LoopClock
 from perflab.embedders import get_embedder
 from perflab.errors import SimulationError
-from perflab.limits import ConcurrencyLimiter, TokenBucket
+from perflab.remote import RemoteCaller
 from perflab.retry import Retry
 from perflab.services import LLMService, SearchService, TextEmbeddingsService
 from perflab.sim.services import SimEmbeddingsAPI
@@ -52,8 +50,6 @@ __all__ = [
     "SimTextEmbeddings",
     "TextEmbeddingsService",
 ]
-
-T = TypeVar("T")
 
 
 class SimTextEmbeddings:
@@ -149,57 +145,6 @@ class LiveTextEmbeddings:
     def stats(self) -> ServiceStats:
         """The real API's accounting."""
         return self.api.stats()
-
-
-class RemoteCaller:
-    """Calls one remote service through the resilience pieces that are switched on.
-
-    Args:
-        name: the service's name (for messages).
-        limiter: shared concurrency limit on remote calls, or ``None``.
-        bucket: client-side rate limiter (requests per second), or ``None``.
-        breaker: this service's circuit breaker, or ``None``.
-        retry: this service's retry policy, or ``None``.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        *,
-        limiter: ConcurrencyLimiter | None,
-        bucket: TokenBucket | None,
-        breaker: CircuitBreaker | None,
-        retry: Retry | None,
-    ) -> None:
-        self.name = name
-        self.limiter, self.bucket, self.breaker, self.retry = limiter, bucket, breaker, retry
-
-    async def call(self, fn: Callable[[], Awaitable[T]]) -> tuple[T, int]:
-        """Await ``fn()`` through the policies; return (result, retries it took)."""
-        tries = 0
-
-        async def once() -> T:
-            nonlocal tries
-            tries += 1
-            if self.breaker is not None:
-                return await self.breaker.acall(self._limited, fn)
-            return await self._limited(fn)
-
-        if self.retry is None:
-            return await once(), 0
-        try:
-            return await self.retry.acall(once), tries - 1
-        except Exception as exc:
-            exc.retries = tries - 1  # type: ignore[attr-defined]  # for the request record
-            raise
-
-    async def _limited(self, fn: Callable[[], Awaitable[T]]) -> T:
-        if self.bucket is not None:
-            await self.bucket.acquire()
-        if self.limiter is None:
-            return await fn()
-        async with self.limiter:
-            return await fn()
 
 
 class CatalogueEmbedder:
