@@ -57,7 +57,7 @@ def open_store(
         database_url: the PostgreSQL URL (postgres and supabase backends); ``None``
             reads DATABASE_URL from ``settings``.
         settings: consulted for the default SQLite path, and by
-            ``perflab.backends.pgstore.open_pg_store`` for postgres and supabase
+            ``perflab.backends.factory.open_pg_store`` for postgres and supabase
             (SUPABASE_URL/SUPABASE_KEY, PERFLAB_PG_INDEX); ``None`` loads them.
 
     Raises:
@@ -75,7 +75,7 @@ def open_store(
     if backend in ("postgres", "supabase"):
         # The real-backend rules (Supabase over HTTP or its connection string, the running
         # embedded server when DATABASE_URL is unset, PERFLAB_PG_INDEX) live with the adapters.
-        from perflab.backends.pgstore import open_pg_store
+        from perflab.backends.factory import open_pg_store
 
         return open_pg_store(database_url, backend=backend, settings=settings)
     raise ConfigError(

@@ -172,7 +172,7 @@ def _loaded_after(statement: str) -> list[str]:
 
 def test_the_graph_sees_imports_inside_functions() -> None:
     """The walk finds a lazy import (compose opens the PostgreSQL store inside open_store)."""
-    assert "perflab.backends.pgstore" in import_graph()["perflab.compose"]
+    assert "perflab.backends.factory" in import_graph()["perflab.compose"]
 
 
 def test_the_graph_skips_type_checking_imports() -> None:
@@ -190,9 +190,7 @@ def test_import_perflab_cache_loads_no_backend_and_no_simulator() -> None:
     assert [m for m in loaded if m.startswith(("perflab.backends", "perflab.sim"))] == []
 
 
-BACKENDS = sorted(
-    m for m in _modules() if m.startswith("perflab.backends.") and m != "perflab.backends.embedded"
-)
+BACKENDS = sorted(m for m in _modules() if m.startswith("perflab.backends."))
 
 
 @pytest.mark.parametrize("backend", BACKENDS)

@@ -47,7 +47,7 @@ def test_supabase_backend_by_configuration(
     pg_url: str, pg_schema: str, postgrest: PostgrestStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With PERFLAB_CACHE_BACKEND=supabase, SUPABASE_URL and SUPABASE_KEY, open_pg_store goes over HTTP."""
-    from perflab.backends.pgstore import open_pg_store
+    from perflab.backends.factory import open_pg_store
 
     _pg.truncate(pg_url, pg_schema)
     monkeypatch.setenv("PERFLAB_CACHE_BACKEND", "supabase")
@@ -64,7 +64,7 @@ def test_supabase_backend_by_configuration(
 
 def test_supabase_without_credentials_says_what_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     """PERFLAB_CACHE_BACKEND=supabase with neither key nor DATABASE_URL is refused, naming the variables."""
-    from perflab.backends.pgstore import open_pg_store
+    from perflab.backends.factory import open_pg_store
 
     for name in ("SUPABASE_URL", "SUPABASE_KEY", "DATABASE_URL"):
         monkeypatch.delenv(name, raising=False)
