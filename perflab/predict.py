@@ -55,6 +55,7 @@ from perflab._predictions_file import (
 )
 
 __all__ = [
+    "CURRENCY_UNITS",
     "FILE_NAME",
     "Calibration",
     "Comparison",
@@ -187,16 +188,29 @@ def calibration(preds: Iterable[Prediction]) -> Calibration:
     )
 
 
+#: Units written before the number, as people write money: "$2.15", "-$0.40".
+CURRENCY_UNITS = frozenset({"$", "€", "£"})
+
+
 def format_value(value: float, unit: str = "") -> str:
-    """A number as a reveal prints it: 3 significant digits, thousands grouped, the unit."""
+    """A number as a reveal prints it: 3 significant digits, thousands grouped, the unit.
+
+    "%" and "x" follow the number ("65.2%", "1.78x"), a currency comes before it ("$2.15",
+    "-$0.4"), any other unit follows after a space ("0.5 s").
+    """
+    size = abs(value)
     if value == 0:
         text = "0"
-    elif abs(value) >= 1000:
-        text = f"{value:,.0f}"
-    elif abs(value) >= 100:
-        text = f"{value:.0f}"
+    elif size >= 1000:
+        text = f"{size:,.0f}"
+    elif size >= 100:
+        text = f"{size:.0f}"
     else:
-        text = f"{value:.3g}"
+        text = f"{size:.3g}"
+    sign = "-" if value < 0 and text != "0" else ""
+    if unit in CURRENCY_UNITS:
+        return f"{sign}{unit}{text}"
+    text = sign + text
     if not unit:
         return text
     return f"{text}{unit}" if unit in ("%", "x") else f"{text} {unit}"
@@ -204,7 +218,9 @@ def format_value(value: float, unit: str = "") -> str:
 
 def _range_text(low: float | None, high: float | None, unit: str) -> str:
     if low is not None and high is not None:
-        return f"{format_value(low)} to {format_value(high, unit)}"
+        # "0.2 to 1 s", but "$1 to $3": a currency sign goes with each number
+        first = format_value(low, unit) if unit in CURRENCY_UNITS else format_value(low)
+        return f"{first} to {format_value(high, unit)}"
     if low is not None:
         return f"at least {format_value(low, unit)}"
     return f"at most {format_value(high or 0.0, unit)}"
@@ -335,7 +351,8 @@ class Predictions:
             name: what is guessed, short and stable ("p99_first_sample").
             value: the guess, or ``None``.
             low, high: optionally, the range you are fairly sure the answer is in.
-            unit: shown after the numbers ("s", "%", "x", "$").
+            unit: shown with the numbers: after them ("s", "%", "x"), or before them
+                for a currency ("$2.15").
 
         Raises:
             TypeError: the value or a bound is not a number.

@@ -228,11 +228,34 @@ def test_compare_gives_difference_ratio_and_range() -> None:
         (65.2, "%", "65.2%"),
         (1.776, "x", "1.78x"),
         (0.0, "", "0"),
+        (2.15, "$", "$2.15"),
+        (-0.4, "$", "-$0.4"),
+        (1234.5, "€", "€1,234"),
+        (-0.25, "s", "-0.25 s"),
     ],
 )
 def test_format_value(value: float, unit: str, text: str) -> None:
     """Numbers print with 3 significant digits, grouped thousands and their unit."""
     assert format_value(value, unit) == text
+
+
+def test_a_currency_prints_before_every_number_of_a_reveal(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With unit="$" the guess, its range, the measured value and the gap read "$2.15", not "2.15 $"."""
+    p = Predictions("14", data_dir=data)
+    p.guess("bill", 1.0, low=0.5, high=3.0, unit="$")
+    assert capsys.readouterr().out == "bill: guess $1 (range $0.5 to $3) recorded\n"
+    p.reveal("bill", 2.15)
+    assert capsys.readouterr().out == (
+        "bill:\n"
+        "  your guess  $1 (range $0.5 to $3)\n"
+        "  measured    $2.15\n"
+        "  off by      $1.15 too low (a factor of 2.15)\n"
+        "  range       the measured value is inside your range\n"
+    )
+    Predictions("14", data_dir=data).reveal("bill", 2.15, unit="$")
+    assert capsys.readouterr().out == "bill: no guess recorded; the measured value is $2.15\n"
 
 
 def _pred(
