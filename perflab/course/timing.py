@@ -15,6 +15,11 @@ The rule (docs/course.md states it for learners and authors):
 The floor is the sum, rounded up to a whole minute. Generated header and footer cells are
 not counted: they restate the metadata. A stated time may be longer than the floor (a
 learner pauses, experiments, rereads), never shorter; tests/course fail when it is.
+
+A lesson may end with a deep dive a learner can skip on a first pass: a markdown cell whose
+first line is a heading starting with ``Going further (optional)``. That cell and every cell
+after it are the **optional** part, counted on their own (``optional_floor``) and left out of
+the teaching floor. No lesson states more than ``MAX_TEACHING_MIN`` minutes of teaching.
 """
 
 from __future__ import annotations
@@ -29,7 +34,9 @@ if TYPE_CHECKING:
     from perflab.course.outline import Outline
 
 __all__ = [
+    "MAX_TEACHING_MIN",
     "MINUTES_PER_TODO",
+    "OPTIONAL_HEADING",
     "SECONDS_PER_CODE_LINE",
     "SECONDS_PER_OUTPUT",
     "SECONDS_PER_PLOT",
@@ -38,6 +45,8 @@ __all__ = [
     "below_floor",
     "count_notebook",
     "exercise_floor",
+    "optional_floor",
+    "optional_start",
     "teaching_floor",
 ]
 
@@ -47,6 +56,12 @@ SECONDS_PER_OUTPUT = 30
 SECONDS_PER_PLOT = 60
 MINUTES_PER_TODO = 5
 MINUTES_TO_CHECK = 1
+#: The most teaching minutes a lesson may state (issue 12: split it or move a deep dive out).
+MAX_TEACHING_MIN = 60
+#: How the heading of a lesson's optional last section starts.
+OPTIONAL_HEADING = "Going further (optional)"
+
+_OPTIONAL = re.compile(r"#{1,6}\s+" + re.escape(OPTIONAL_HEADING))
 
 _WORD = re.compile(r"[A-Za-z0-9]+(?:['’.-][A-Za-z0-9]+)*")
 
@@ -91,14 +106,37 @@ def _text(cell: dict[str, Any]) -> str:
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def count_notebook(nb: dict[str, Any]) -> NotebookCounts:
+def optional_start(nb: dict[str, Any]) -> int | None:
+    """The index of the cell that opens the optional part, or None when there is none.
+
+    That is the first markdown cell whose first non-blank line is a heading starting with
+    ``Going further (optional)`` (``## Going further (optional): ...``).
+    """
+    for index, cell in enumerate(nb["cells"]):
+        if cell.get("cell_type") != "markdown":
+            continue
+        lines = [line for line in _text(cell).splitlines() if line.strip()]
+        if lines and _OPTIONAL.match(lines[0].strip()):
+            return index
+    return None
+
+
+def count_notebook(nb: dict[str, Any], *, optional: bool = False) -> NotebookCounts:
     """Count a notebook (as plain JSON) the way the timing rule reads it.
 
     Cells the course generator wrote (``metadata.perflab.generated``) are skipped.
+
+    Args:
+        nb: the notebook.
+        optional: count the optional part (see ``optional_start``) instead of the rest.
     """
     words = lines = outputs = plots = todo = 0
     run_s = 0.0
-    for cell in nb["cells"]:
+    start = optional_start(nb)
+    if start is None:
+        start = len(nb["cells"])  # no optional part: everything is teaching
+    cells = nb["cells"][start:] if optional else nb["cells"][:start]
+    for cell in cells:
         meta = cell.get("metadata", {}).get("perflab", {})
         if not isinstance(meta, dict):
             meta = {}
@@ -131,6 +169,11 @@ def teaching_floor(counts: NotebookCounts) -> int:
     return math.ceil(round(seconds / 60, 6))
 
 
+def optional_floor(nb: dict[str, Any]) -> int:
+    """Minutes of a lesson's optional part by the same rule (0 when it has none)."""
+    return teaching_floor(count_notebook(nb, optional=True))
+
+
 def exercise_floor(counts: NotebookCounts) -> int:
     """The fewest minutes an exercise with these counts can take: reading plus the TODOs."""
     return teaching_floor(counts) + counts.todo_cells * MINUTES_PER_TODO + MINUTES_TO_CHECK
@@ -140,6 +183,7 @@ def below_floor(outline: Outline) -> list[tuple[str, str, int, int]]:
     """Every stated time the rule says is too short: (notebook, kind, stated, floor).
 
     ``kind`` is ``"teaching"`` for a lesson and ``"exercises"`` for its exercise notebook.
+    A lesson's optional part (``optional_start``) is not part of its teaching floor.
     """
     from perflab.course.outline import read_json
 
