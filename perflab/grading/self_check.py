@@ -114,7 +114,10 @@ def find_notebook(name: str | Path, cwd: Path | None = None) -> Path | None:
 
 
 def _relative(path: Path, here: Path) -> str:
-    return os.path.relpath(path, here)
+    try:
+        return os.path.relpath(path, here)
+    except ValueError:  # another drive (Windows)
+        return str(path)
 
 
 def suggestions(name: str | Path, cwd: Path | None = None) -> list[str]:
@@ -205,6 +208,28 @@ def _normal(code: str) -> str:
     return "\n".join(line.rstrip() for line in code.strip("\n").split("\n")).strip()
 
 
+def _closest(text: str, cells: Sequence[str]) -> tuple[int, float]:
+    """The index of the cell most like ``text`` and how alike (0 to 1); (-1, 0) for none.
+
+    Code of a few lines is compared character by character, longer code line by line
+    (fast, and one edited line of ten still reads as 90% alike). ``quick_ratio`` bounds
+    ``ratio`` from above, so most cells are ruled out cheaply.
+    """
+    by_line = text.count("\n") >= 2
+    split = (lambda t: t.split("\n")) if by_line else list
+    mine = split(text)
+    matchers = [difflib.SequenceMatcher(None, mine, split(c)) for c in cells]
+    order = sorted(range(len(cells)), key=lambda i: -matchers[i].quick_ratio())
+    best, alike = -1, 0.0
+    for i in order:
+        if matchers[i].quick_ratio() <= alike:
+            break
+        ratio = matchers[i].ratio()
+        if ratio > alike:
+            best, alike = i, ratio
+    return best, alike
+
+
 def unsaved_runs(executed: Sequence[str], saved: Sequence[str]) -> list[str]:
     """The code run in a kernel whose latest version is not in the saved notebook.
 
@@ -222,6 +247,7 @@ def unsaved_runs(executed: Sequence[str], saved: Sequence[str]) -> list[str]:
     known = set(cells)
     latest: dict[object, tuple[int, str]] = {}
     saved_run_at: dict[str, int] = {}
+    closest: dict[str, tuple[int, float]] = {}
     for at, code in enumerate(executed):
         text = _normal(code)
         if not text:
@@ -229,9 +255,10 @@ def unsaved_runs(executed: Sequence[str], saved: Sequence[str]) -> list[str]:
         if text in known:
             saved_run_at[text] = at
             continue
-        ratios = [difflib.SequenceMatcher(None, text, c).ratio() for c in cells]
-        best = max(range(len(cells)), key=ratios.__getitem__, default=-1)
-        key: object = cells[best] if best >= 0 and ratios[best] >= 0.5 else ("new", at)
+        if text not in closest:
+            closest[text] = _closest(text, cells)
+        best, alike = closest[text]
+        key: object = cells[best] if alike >= 0.5 else ("new", at)
         latest[key] = (at, code)
     unsaved = [
         (at, code)

@@ -233,6 +233,14 @@ def test_a_version_followed_by_the_saved_one_is_superseded() -> None:
     assert unsaved_runs(["x = 2", "x = 3"], SAVED) == ["x = 3"]  # only the latest version
 
 
+def test_a_long_cell_is_matched_line_by_line() -> None:
+    """One line edited in a twelve-line cell is a version of that cell, not a new one."""
+    long = "\n".join(f"v{i} = {i} * 2" for i in range(12))
+    edited = long.replace("v5 = 5 * 2", "v5 = 5 * 3")
+    assert unsaved_runs([edited, long], [*SAVED, long]) == []
+    assert unsaved_runs([long, edited], [*SAVED, long]) == [edited]
+
+
 def test_a_new_cell_run_but_not_saved_is_reported() -> None:
     """Code like no saved cell (a cell added and run, not saved) counts on its own."""
     assert unsaved_runs(["import math", "print(sorted({3, 1, 2}))"], SAVED) == [
