@@ -145,13 +145,27 @@ def _wait_for_kernel(page: Any) -> None:
 
 def _run_all(page: Any) -> None:
     """Run > Run All Cells, wait until the kernel stops, and fail on any cell left unrun."""
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    # Done when no cell is queued or running ([*]) and at least one has run: either all
-    # have run, or a cell failed and JupyterLab stopped there.
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     panel = _panel(page)
+    started = (
+        "() => [...document.querySelectorAll("
+        "'.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt')]"
+        ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
+    )
+    for _attempt in range(3):
+        # The menu acts on the notebook in focus: a learner clicks into it first, too.
+        panel.locator(".jp-Cell").first.click()
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        item = page.locator(".lm-Menu-item:not(.lm-mod-disabled) .lm-Menu-itemLabel")
+        try:
+            item.filter(has_text=re.compile(r"^Run All Cells$")).first.click(timeout=10_000)
+            page.wait_for_function(started, timeout=20_000)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")  # close the menu if it is still open
+    # Done when no cell is queued or running ([*]) and at least one has run: either all
+    # have run, or a cell failed and JupyterLab stopped there.
     try:
         page.wait_for_function(
             """() => {
