@@ -247,3 +247,27 @@ def test_sim_explorer_display_after_a_failed_first_run_has_no_picture() -> None:
     data = _display(sim_explorer(requests=0))
     assert "no run on screen" in data["text/plain"]
     assert "image/png" not in data
+
+
+def _explorer_outputs() -> list[tuple[str, dict[str, Any]]]:
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "notebooks"
+    found = []
+    for path in sorted(root.rglob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "code" and "_explorer(" in "".join(cell["source"]):
+                found += [(path.name, out.get("data", {})) for out in cell["outputs"]]
+    return found
+
+
+def test_saved_lessons_show_each_explorer_as_a_still_and_a_line() -> None:
+    """Every explorer output saved in a lesson has its still picture and the run line."""
+    outputs = _explorer_outputs()
+    assert len(outputs) >= 3  # 02, 05 and 06 have explorers
+    for name, data in outputs:
+        assert base64.b64decode(data["image/png"]).startswith(b"\x89PNG"), name
+        text = "".join(data["text/plain"])
+        assert "run the notebook" in text and "VBox(" not in text, name
