@@ -11,6 +11,7 @@ import pytest
 from perflab.grading.checks import capture
 from perflab.grading.notebook import cell_tag
 
+from .wrong_answers_03t import WRONG as WRONG_03T
 from .wrong_answers_05b import WRONG as WRONG_05B
 from .wrong_answers_p import WRONG as WRONG_P
 from .wrong_answers_q import WRONG as WRONG_Q
@@ -85,6 +86,7 @@ WRONG += WRONG_Q  # exercises 09, 10, 12 and 14
 WRONG += WRONG_R  # exercises 04, 06 and 13
 WRONG += WRONG_S  # exercises 08, 11 and 15
 WRONG += WRONG_05B  # exercise 05b
+WRONG += WRONG_03T  # exercise 03.time_per_request
 
 
 def _solution(name: str) -> Any:
