@@ -303,8 +303,16 @@ def _lab(args: argparse.Namespace) -> int:
             "JupyterLab is not installed: pip install jupyterlab (or pip install perflab)"
         )
     print(f"opening JupyterLab on {space.root} (Ctrl-C to stop)", file=sys.stderr)
+    env = jupyter_environment(space.root)
+    if os.name == "posix":
+        # Become JupyterLab (same process id), so a signal sent to `perflab lab` (Ctrl-C,
+        # a service manager's SIGTERM) reaches the server itself instead of orphaning it.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.chdir(space.root)
+        os.execvpe(command[0], command, env)
     try:
-        return subprocess.call(command, cwd=space.root, env=jupyter_environment(space.root))
+        return subprocess.call(command, cwd=space.root, env=env)
     except KeyboardInterrupt:  # the normal way to stop a JupyterLab server
         return 0
 

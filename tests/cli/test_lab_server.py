@@ -8,6 +8,7 @@ and in a kernel's ``!`` command, because `perflab lab` puts its own scripts fold
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -54,7 +55,13 @@ class Server:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """`python -m perflab lab --no-browser` on a free loopback port, in a fresh copy."""
-    base = tmp_path_factory.mktemp("lab")
+    with running_lab(tmp_path_factory.mktemp("lab")) as (srv, _):
+        yield srv
+
+
+@contextlib.contextmanager
+def running_lab(base: Path) -> Iterator[tuple[Server, subprocess.Popen[bytes]]]:
+    """Start `perflab lab` in ``base``; stop it (SIGTERM, as a service manager would) after."""
     port, token = free_port(), secrets.token_hex(16)
     env = {
         **os.environ,
@@ -84,7 +91,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                     log.flush()
                     pytest.fail("JupyterLab did not start:\n" + (base / "server.log").read_text())
                 time.sleep(0.5)
-        yield srv
+        yield srv, proc
     finally:
         proc.terminate()
         try:
@@ -212,3 +219,22 @@ def test_it_opens_on_the_welcome_notebook_without_the_news_prompt(server: Server
         "notebooks",
         "solutions",
     ]
+
+
+def test_stopping_perflab_lab_stops_jupyterlab(tmp_path: Path) -> None:
+    """SIGTERM to `perflab lab` ends the server: it is the server, not its parent."""
+    import psutil
+
+    with running_lab(tmp_path) as (srv, proc):
+        assert srv.request("GET", "/api/status")
+        pid = proc.pid
+    root = str(srv.root)
+    time.sleep(1)
+    left = []
+    for p in psutil.process_iter():
+        try:
+            if root in " ".join(p.cmdline()) and p.status() != psutil.STATUS_ZOMBIE:
+                left.append(p.pid)
+        except psutil.Error:
+            continue
+    assert left == [], f"JupyterLab outlived `perflab lab` (pid {pid}): {left}"
