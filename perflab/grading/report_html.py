@@ -234,9 +234,9 @@ def _predictions_section(reports: list[NotebookReport]) -> str:
     rows = surprises(reports)
     if not rows:
         return (
-            '<p class="note">These results carry no predictions. The exercises ask for '
-            "them (<code>check_prediction</code>), but the grader does not yet bring them "
-            "out of the kernel into the results, so there is nothing to compare here.</p>"
+            '<p class="note">These results carry no predictions: none of the graded '
+            "notebooks recorded a guess with <code>check_prediction</code> (a guess left "
+            "as <code>None</code> is not one), so there is nothing to compare here.</p>"
         )
     body = "".join(
         f"<tr><td>{_e(d['exercise'])}</td><td>{_e(d['what'])}</td>"
