@@ -35,6 +35,7 @@ __all__ = [
     "Workspace",
     "find_notebook",
     "lab_command",
+    "launch",
     "make_working_copy",
     "register",
     "reset_notebook",
@@ -303,16 +304,23 @@ def _lab(args: argparse.Namespace) -> int:
             "JupyterLab is not installed: pip install jupyterlab (or pip install perflab)"
         )
     print(f"opening JupyterLab on {space.root} (Ctrl-C to stop)", file=sys.stderr)
-    env = jupyter_environment(space.root)
+    return launch(command, space.root, jupyter_environment(space.root))
+
+
+def launch(command: list[str], cwd: Path, env: dict[str, str]) -> int:
+    """Run JupyterLab in ``cwd``; on POSIX this process *becomes* it and never returns.
+
+    Becoming JupyterLab (``exec``: the same process id) means a signal sent to
+    ``perflab lab`` (Ctrl-C, a service manager's SIGTERM) reaches the server itself
+    instead of leaving it running as an orphan. Elsewhere it runs as a child.
+    """
     if os.name == "posix":
-        # Become JupyterLab (same process id), so a signal sent to `perflab lab` (Ctrl-C,
-        # a service manager's SIGTERM) reaches the server itself instead of orphaning it.
         sys.stdout.flush()
         sys.stderr.flush()
-        os.chdir(space.root)
+        os.chdir(cwd)
         os.execvpe(command[0], command, env)
     try:
-        return subprocess.call(command, cwd=space.root, env=env)
+        return subprocess.call(command, cwd=cwd, env=env)
     except KeyboardInterrupt:  # the normal way to stop a JupyterLab server
         return 0
 

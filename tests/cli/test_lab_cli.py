@@ -161,7 +161,9 @@ def test_lab_runs_jupyter_lab_with_this_python_and_perflab_on_path(
         calls.append((command, cwd, env))
         return 0
 
-    monkeypatch.setattr(subprocess, "call", fake_call)
+    from perflab.cli import lab
+
+    monkeypatch.setattr(lab, "launch", fake_call)  # the real one becomes JupyterLab (exec)
     monkeypatch.setenv("PATH", "/usr/bin:/bin")
     assert main(["lab", "--dir", "mine"]) == 0
     [(command, cwd, env)] = calls
