@@ -298,7 +298,12 @@ def from_json(text: str) -> list[NotebookReport]:
 
 
 def to_csv(reports: list[NotebookReport]) -> str:
-    """A learner x exercise grid of statuses, with a ``notes`` column for notebook rows."""
+    """A learner x exercise grid of statuses, then ``notes`` (notebook rows) and ``predictions``.
+
+    ``predictions`` lists each guess the learner wrote with ``check_prediction`` beside
+    what they measured ("01.tail share slower: guessed 0.05, measured 0.0098"), so a
+    teacher can see what a room expected.
+    """
     exercises: list[str] = []
     for rep in reports:
         for r in rep.exercises:
@@ -306,7 +311,7 @@ def to_csv(reports: list[NotebookReport]) -> str:
                 exercises.append(r.exercise)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["learner", "notebook", *exercises, "passed", "notes"])
+    writer.writerow(["learner", "notebook", *exercises, "passed", "notes", "predictions"])
     for rep in reports:
         by_id = {r.exercise: r.status.value for r in rep.exercises}
         notes = "; ".join(
@@ -320,9 +325,18 @@ def to_csv(reports: list[NotebookReport]) -> str:
                 *(by_id.get(e, "") for e in exercises),
                 f"{passed}/{len(rep.exercises)}",
                 notes,
+                "; ".join(
+                    f"{p.exercise} {p.what}: guessed {_plain(p.predicted)}, "
+                    f"measured {_plain(p.measured)}"
+                    for p in rep.predictions
+                ),
             ]
         )
     return out.getvalue()
+
+
+def _plain(value: float | None) -> str:
+    return "nothing" if value is None else f"{value:.4g}"
 
 
 def to_junit(reports: list[NotebookReport]) -> str:

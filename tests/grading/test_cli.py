@@ -171,9 +171,25 @@ def test_json_output_round_trips() -> None:
 def test_csv_is_learner_by_exercise() -> None:
     """CSV: one row per learner's notebook, one column per exercise, notes last."""
     rows = list(csv.reader(io.StringIO(to_csv(_reports()))))
-    assert rows[0] == ["learner", "notebook", "e1", "e2", "passed", "notes"]
-    assert rows[1] == ["ana", "a.ipynb", "passed", "", "1/1", "warning: wrote files: x.txt"]
+    assert rows[0] == ["learner", "notebook", "e1", "e2", "passed", "notes", "predictions"]
+    assert rows[1] == ["ana", "a.ipynb", "passed", "", "1/1", "warning: wrote files: x.txt", ""]
     assert rows[2][:5] == ["ben", "b.ipynb", "failed", "not run", "0/2"]
+
+
+def test_csv_carries_the_learners_predictions() -> None:
+    """A teacher sees what each learner guessed beside what they measured."""
+    from dataclasses import replace
+
+    from perflab.grading.results import Prediction
+
+    guess = Prediction("e1", "the hit rate", 0.5, 0.6234)
+    none = Prediction("e2", "the P99 (s)", None, 1.25)
+    reports = [replace(_reports()[0], predictions=(guess, none))]
+    rows = list(csv.reader(io.StringIO(to_csv(reports))))
+    assert rows[1][-1] == (
+        "e1 the hit rate: guessed 0.5, measured 0.6234; e2 the P99 (s): guessed nothing, "
+        "measured 1.25"
+    )
 
 
 def test_junit_marks_failures_errors_and_skips() -> None:
