@@ -21,6 +21,7 @@ anything else the learner's code can write. Three ways to end a run, best first:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -330,9 +331,38 @@ def _hide_home(home: str, keep: list[str], scratch: str) -> bool:
     return ok
 
 
-def _mount_off(path: str) -> None:
+def _cover_tmp(scratch: str, keep: list[str]) -> bool:
+    """Mount the run's folder on ``/tmp``, binding back (read-only) only ``keep``: the
+    paths under ``/tmp`` the run needs, such as a checkout or a venv that lives there."""
+    inside = [k for k in keep if k.startswith("/tmp/") and not scratch.startswith(k)]
+    # A venv inside a checkout comes back with the checkout: bind only outermost paths.
+    inside = [k for k in inside if not any(k.startswith(o.rstrip("/") + "/") for o in inside)]
+    staged = []
+    for i, path in enumerate(inside):
+        stage = os.path.join(scratch, f".keep-tmp{i}")
+        os.makedirs(stage, exist_ok=True)
+        if not _mount("--bind", path, stage):
+            return False
+        staged.append((f"/tmp/.keep-tmp{i}", path))
+    # --rbind carries the staged mounts along, so they are still reachable under /tmp.
+    if not _mount("--rbind" if staged else "--bind", scratch, "/tmp"):
+        return False
+    ok = True
+    for stage, path in staged:
+        os.makedirs(path, exist_ok=True)
+        ok = ok and _mount("--bind", stage, path) and _mount("-o", "remount,bind,ro", path)
+        # Read-only first, so the stage is harmless even if it can't be detached at once.
+        ok = _mount("-o", "remount,bind,ro", stage) and ok
+        _mount_off(stage, lazy=True)
+        with contextlib.suppress(OSError):
+            os.rmdir(stage)
+    return ok
+
+
+def _mount_off(path: str, lazy: bool = False) -> None:
     exe = shutil.which("umount") or "/bin/umount"
-    subprocess.run([exe, path], capture_output=True, check=False, timeout=20)
+    args = [exe, "-l", path] if lazy else [exe, path]
+    subprocess.run(args, capture_output=True, check=False, timeout=20)
 
 
 def confine(jail: dict[str, Any]) -> Confined:
@@ -372,7 +402,7 @@ def confine(jail: dict[str, Any]) -> Confined:
             and not _hide_home(home, list(jail.get("keep", [])), scratch)
         ):
             missing.append(f"the grader's home {home} is readable as the grader's user can read it")
-        if _mount("--bind", scratch, "/tmp"):
+        if _cover_tmp(scratch, list(jail.get("keep", []))):
             root = "/tmp"
             if os.path.isdir("/var/tmp"):
                 _mount("--bind", os.path.join(scratch, "tmp"), "/var/tmp")
