@@ -91,7 +91,8 @@ def _import_pgserver() -> ModuleType:
         except ImportError:
             import pgserver
 
-            return pgserver
+            module: ModuleType = pgserver  # typed: the old wheel is often not installed
+            return module
 
 
 def default_pgdata(settings: Settings | None = None) -> Path:

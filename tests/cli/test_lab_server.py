@@ -31,6 +31,14 @@ pytestmark = pytest.mark.slow
 EXPECTED = f"perflab {__version__}"
 
 
+def _run_in_thread(coroutine: Any) -> Any:
+    """asyncio.run in a thread of its own: works even when this worker has a running loop."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -136,7 +144,7 @@ def test_a_terminal_finds_perflab(server: Server) -> None:
         def stdout(got: list[Any]) -> str:
             return "".join(m[1] for m in got if m[0] == "stdout")
 
-        got = asyncio.run(
+        got = _run_in_thread(
             _ws_collect(
                 _ws_url(server, f"/terminals/websocket/{term['name']}"),
                 [command],
@@ -181,7 +189,7 @@ def test_a_kernels_bang_command_finds_perflab(server: Server) -> None:
         )
 
     try:
-        got = asyncio.run(
+        got = _run_in_thread(
             _ws_collect(
                 _ws_url(server, f"/api/kernels/{kernel['id']}/channels"),
                 [json.dumps(request)],
