@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from perflab.models import erlang_c
+from perflab.formulas import erlang_c
 from perflab.sim import simulate, simulate_mmc
 
 

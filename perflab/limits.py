@@ -8,10 +8,8 @@ Both queue their waiters first in, first out, so nobody starves.
 ``Bucket`` is the token bucket's pure arithmetic (the time is passed in); the
 ``TokenBucket`` reads its clock and asks a ``Bucket``, and so do the simulated APIs.
 
-What to do on failure (``Retry``) now lives in ``perflab.retry``, and how many
-workers to run (``WorkerScaler``, ``scale_workers``) in ``perflab.scaling``. They are
-re-exported here only so ``from perflab.limits import Retry`` keeps working in older
-notebooks: that import is deprecated (CHANGELOG.md); import them from their modules.
+What to do on failure (``Retry``) lives in ``perflab.retry``, and how many workers to
+run (``WorkerScaler``, ``scale_workers``) in ``perflab.scaling``.
 """
 
 from __future__ import annotations
@@ -25,10 +23,6 @@ from typing import TYPE_CHECKING
 
 from perflab.clock import Clock, default_clock
 
-# Re-exported for older imports; these live in perflab.retry and perflab.scaling.
-from perflab.retry import Retry, RetryAttempt, RetryStats
-from perflab.scaling import ScalerStats, WorkerScaler, scale_workers
-
 if TYPE_CHECKING:
     from typing_extensions import Self
 
@@ -36,14 +30,8 @@ __all__ = [
     "Bucket",
     "ConcurrencyLimiter",
     "LimiterStats",
-    "Retry",
-    "RetryAttempt",
-    "RetryStats",
-    "ScalerStats",
     "TokenBucket",
     "TokenBucketStats",
-    "WorkerScaler",
-    "scale_workers",
 ]
 
 

@@ -226,7 +226,7 @@ def render_explorer_answers() -> str:
     simulator explorer runs ``perflab.widgets.sim_view`` (baseline, 1200 articles,
     seed 6), which is what its Run button calls.
     """
-    from perflab.models import amdahl_speedup
+    from perflab.formulas import amdahl_speedup
     from perflab.sim import Workload, simulate
     from perflab.widgets import sim_view
 

@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from perflab.cache.calibration import ThresholdCurve, ThresholdPoint, threshold_curve
 from perflab.errors import PerflabError
-from perflab.models import amdahl_speedup
+from perflab.formulas import amdahl_speedup
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure

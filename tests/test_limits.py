@@ -12,8 +12,6 @@ from hypothesis import strategies as st
 import perflab.limits
 from perflab.clock import FakeClock, LoopClock
 from perflab.limits import ConcurrencyLimiter, TokenBucket
-from perflab.retry import Retry
-from perflab.scaling import WorkerScaler, scale_workers
 from perflab.sim import run_virtual as run
 
 # -- ConcurrencyLimiter ----------------------------------------------------------
@@ -181,14 +179,13 @@ def test_bucket_never_admits_more_than_rate_t_plus_burst(
     asyncio.run(main())
 
 
-# -- re-exports ------------------------------------------------------------------
+# -- what moved out --------------------------------------------------------------
 
 
-def test_retry_and_scaler_are_still_importable_from_limits() -> None:
-    """Retry and WorkerScaler moved out, but `from perflab.limits import ...` still finds them."""
-    assert perflab.limits.Retry is Retry
-    assert perflab.limits.WorkerScaler is WorkerScaler
-    assert perflab.limits.scale_workers is scale_workers
+def test_retry_and_scaler_live_in_their_own_modules_only() -> None:
+    """The deprecated re-exports are gone (CHANGELOG.md): one import path for each."""
+    for name in ("Retry", "RetryAttempt", "RetryStats", "WorkerScaler", "scale_workers"):
+        assert not hasattr(perflab.limits, name), name
 
 
 def test_bucket_is_the_pure_core_of_both_token_buckets() -> None:

@@ -51,9 +51,7 @@ PACKAGES = (
     "hypothesis",
 )
 
-_OPTIONAL = frozenset(
-    {"tavily-python", "sentence-transformers", "pytest", "hypothesis", "nbval"}
-)
+_OPTIONAL = frozenset({"tavily-python", "sentence-transformers", "pytest", "hypothesis", "nbval"})
 _TIMEOUT_S = 2.0
 
 
