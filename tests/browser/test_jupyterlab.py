@@ -60,6 +60,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory, browser: Any) -> Iterator[Lab]
     """`python -m perflab lab --no-browser` on a free loopback port, in a fresh copy."""
     base = tmp_path_factory.mktemp("lab")
     port, token = _free_port(), secrets.token_hex(16)
+    # Render every cell (no virtual scrolling), so a cell far down a lesson can be clicked.
+    tracker = base / "lab-settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True)
+    (tracker / "tracker.jupyterlab-settings").write_text('{"windowingMode": "none"}')
     env = {
         **os.environ,
         "JUPYTER_TOKEN": token,
@@ -200,7 +204,9 @@ def _first_lesson(where: Callable[[str], bool]) -> Lesson | None:
 
 def _set_cell_source(page: Any, cell: Any, source: str) -> None:
     """Replace a code cell's text as a learner would: click in, select all, type."""
-    cell.locator(".cm-content").click()
+    editor = cell.locator(".cm-content")
+    editor.scroll_into_view_if_needed()
+    editor.click()
     page.keyboard.press("Control+A")
     page.keyboard.insert_text(source)  # no key events, so no auto-closed brackets
     page.keyboard.press("Escape")
