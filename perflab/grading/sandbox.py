@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -312,41 +313,47 @@ def _set_limits(jail: dict[str, Any], dropping_uid: bool) -> list[str]:
 def _hide_home(home: str, keep: list[str], scratch: str) -> bool:
     """Put an empty tmpfs over the grader's home, binding back (read-only) only ``keep``:
     the paths inside it the run needs, such as a Python installed there (pyenv)."""
-    inside = [k for k in keep if k == home or k.startswith(home.rstrip("/") + "/")]
-    staged = []
-    for i, path in enumerate(inside):
-        stage = os.path.join(scratch, f".keep{i}")
-        os.makedirs(stage, exist_ok=True)
-        if not _mount("--bind", path, stage):
-            return False
-        staged.append((stage, path))
-    if not _mount("-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", home):
+    inside = _outermost(k for k in keep if k == home or k.startswith(home.rstrip("/") + "/"))
+    staged = _stage(inside, scratch, "keep")
+    if staged is None or not _mount("-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", home):
         return False
-    ok = True
-    for stage, path in staged:
-        os.makedirs(path, exist_ok=True)
-        ok = ok and _mount("--bind", stage, path) and _mount("-o", "remount,bind,ro", path)
-        _mount_off(stage)
-        os.rmdir(stage)
-    return ok
+    return _bind_back(staged)
 
 
 def _cover_tmp(scratch: str, keep: list[str]) -> bool:
     """Mount the run's folder on ``/tmp``, binding back (read-only) only ``keep``: the
     paths under ``/tmp`` the run needs, such as a checkout or a venv that lives there."""
-    inside = [k for k in keep if k.startswith("/tmp/") and not scratch.startswith(k)]
-    # A venv inside a checkout comes back with the checkout: bind only outermost paths.
-    inside = [k for k in inside if not any(k.startswith(o.rstrip("/") + "/") for o in inside)]
-    staged = []
-    for i, path in enumerate(inside):
-        stage = os.path.join(scratch, f".keep-tmp{i}")
-        os.makedirs(stage, exist_ok=True)
-        if not _mount("--bind", path, stage):
-            return False
-        staged.append((f"/tmp/.keep-tmp{i}", path))
+    inside = _outermost(k for k in keep if k.startswith("/tmp/") and not scratch.startswith(k))
+    staged = _stage(inside, scratch, "keep-tmp")
+    if staged is None:
+        return False
     # --rbind carries the staged mounts along, so they are still reachable under /tmp.
     if not _mount("--rbind" if staged else "--bind", scratch, "/tmp"):
         return False
+    moved = [(os.path.join("/tmp", os.path.relpath(st, scratch)), p) for st, p in staged]
+    return _bind_back(moved)
+
+
+def _outermost(paths: Iterable[str]) -> list[str]:
+    """``paths`` without those inside another (a venv inside a checkout comes with it)."""
+    found = list(paths)
+    return [k for k in found if not any(k.startswith(o.rstrip("/") + "/") for o in found)]
+
+
+def _stage(paths: list[str], scratch: str, prefix: str) -> list[tuple[str, str]] | None:
+    """Bind each path to a stage folder in ``scratch`` before it is covered; None on failure."""
+    staged = []
+    for i, path in enumerate(paths):
+        stage = os.path.join(scratch, f".{prefix}{i}")
+        os.makedirs(stage, exist_ok=True)
+        if not _mount("--bind", path, stage):
+            return None
+        staged.append((stage, path))
+    return staged
+
+
+def _bind_back(staged: list[tuple[str, str]]) -> bool:
+    """Mount each stage read-only back at its path, then detach and remove the stage."""
     ok = True
     for stage, path in staged:
         os.makedirs(path, exist_ok=True)
