@@ -23,14 +23,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from perflab.grading.compare import MAX_ANSWER_CHARS, Refused, judge, plain, show
+from perflab.grading.compare import MAX_ANSWER_CHARS, OPS, Refused, judge, plain, show
 
 __all__ = [
     "MIME_TYPE",
     "capture",
     "check_close",
+    "check_compare",
     "check_equal",
     "check_prediction",
+    "check_relation",
     "check_true",
     "short_repr",
     "source_digest",
@@ -138,9 +140,13 @@ def _emit(
     got: Any,
     expected: Any = ...,
     hint: str = "",
+    rule: dict[str, Any] | None = None,
     **extra: Any,
 ) -> None:
-    """Judge (unless the expected value was withheld), show the feedback and record."""
+    """Judge (unless the expected value was withheld), show the feedback and record.
+
+    ``rule`` (``check_compare``/``check_relation``): the judgement is that rule, applied
+    to the answer; its ``bound`` is the expected value (``...`` when withheld)."""
     global _seq
     _seq += 1
     answer, refused = _answer(got)
@@ -162,7 +168,14 @@ def _emit(
     elif expected is ...:
         status, detail = "recorded", f"recorded your answer {show(answer)} for perflab check"
     else:
-        want, why = (True, "") if kind == "true" else _answer(expected)
+        if rule is not None:
+            want, why = dict(rule), ""
+            if rule.get("rule") == "compare":
+                want["bound"], why = _answer(expected)
+        elif kind == "true":
+            want, why = True, ""
+        else:
+            want, why = _answer(expected)
         if why:
             status, detail = "failed", f"the check could not use its expected value ({why})"
         else:
@@ -257,13 +270,92 @@ def check_equal(
     )
 
 
+def check_compare(
+    exercise: str,
+    what: str,
+    got: Any,
+    op: str,
+    bound: Any,
+    *,
+    abs_tol: float = 0.0,
+    hint: str = "",
+) -> None:
+    """Check that ``got <op> bound``, where ``bound`` is a value the check computes.
+
+    The grader decides: ``got`` leaves the kernel as plain data, and in a graded run
+    ``bound`` is withheld from the learner's kernel (``...``) and taken, with ``op`` and
+    ``abs_tol``, from the record of the same check in the reference solution's run. The
+    feedback never shows ``bound``.
+
+    Example: ``check_compare("07.run", "the hidden limit is at least your largest
+    success", limit_low, "<=", _api._limit)``.
+
+    Args:
+        exercise: the exercise id.
+        what: the condition in words.
+        got: the learner's value: a number, or a list or dict of numbers (nested), each
+            item of which must satisfy the operator; an empty list or dict fails. Text,
+            bools and None compare with ``"=="``/``"!="`` only.
+        op: one of ``"<"``, ``"<="``, ``"=="``, ``"!="``, ``">="``, ``">"``.
+        bound: one value every item is compared with, or a list/dict shaped like
+            ``got`` (item by item).
+        abs_tol: slack for numbers (``got <= bound + abs_tol``; ``==``: within abs_tol).
+        hint: shown when the check fails.
+    """
+    if op not in OPS:
+        raise ValueError(f"op must be one of {', '.join(OPS)}, got {op!r}")
+    rule = {"rule": "compare", "op": op}
+    _emit(exercise, what, "true", got, bound, hint, rule=rule, op=op, abs_tol=float(abs_tol))
+
+
+def check_relation(
+    exercise: str,
+    what: str,
+    left: Any,
+    op: str,
+    right: Any,
+    *,
+    abs_tol: float = 0.0,
+    hint: str = "",
+) -> None:
+    """Check that ``left <op> right`` for two of the learner's own values.
+
+    Both sides leave the kernel as plain data (the answer is ``{"left": ..., "right":
+    ...}``); the grader applies ``op`` (and ``abs_tol``) taken from the reference
+    solution's record of the same check, item by item, as :func:`check_compare` does.
+    Nothing is withheld: use it for a relation between two things the learner made
+    (the breaker's first opening and the service's failure times), never to compare
+    with a value the check computes (that is :func:`check_compare`).
+
+    Example: ``check_relation("09.omission", "no request is faster from its intended
+    start than from its send", latency_intended, ">=", latency_sent, abs_tol=1e-12)``.
+
+    Args:
+        exercise: the exercise id.
+        what: the relation in words.
+        left: the learner's value (plain data; lists and dicts item by item; empty fails).
+        op: one of ``"<"``, ``"<="``, ``"=="``, ``"!="``, ``">="``, ``">"``.
+        right: the other value: shaped like ``left``, or one value for every item.
+        abs_tol: slack for numbers.
+        hint: shown when the check fails.
+    """
+    if op not in OPS:
+        raise ValueError(f"op must be one of {', '.join(OPS)}, got {op!r}")
+    answer: Any = {"left": left, "right": right}
+    rule = {"rule": "relation", "op": op}
+    _emit(exercise, what, "true", answer, True, hint, rule=rule, op=op, abs_tol=float(abs_tol))
+
+
 def check_true(
     exercise: str, what: str, condition: Any, *, got: Any = None, hint: str = ""
 ) -> None:
-    """Check that a condition about the learner's work holds (a mechanism, a count).
+    """Check that a condition about the learner's work holds (legacy: decided in the kernel).
 
-    The condition is evaluated in the notebook, so the grader can only read its value:
-    pair a ``check_true`` with ``check_close``/``check_equal`` checks on the numbers.
+    The condition is evaluated in the learner's kernel, and a kernel the learner patched
+    can make it True: the grader can only read its value. New checks use
+    :func:`check_compare` (a value against a bound the reference computes),
+    :func:`check_relation` (two of the learner's values) or ``check_close`` /
+    ``check_equal`` on lists and dicts, which the grader decides.
 
     Args:
         exercise: the exercise id.

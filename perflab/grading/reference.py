@@ -26,8 +26,16 @@ from typing import Any
 
 __all__ = ["CHECKS", "SHARED", "Reference", "ReferenceCache", "graded_source"]
 
-#: The check functions, and the position of the argument that is the expected value.
-CHECKS = {"check_close": 3, "check_equal": 3, "check_true": None, "check_prediction": None}
+#: The check functions, and the position and name of the argument that is the expected
+#: value (None: nothing is withheld; ``check_relation`` compares two learner values).
+CHECKS: dict[str, tuple[int, str] | None] = {
+    "check_close": (3, "expected"),
+    "check_equal": (3, "expected"),
+    "check_compare": (4, "bound"),
+    "check_relation": None,
+    "check_true": None,
+    "check_prediction": None,
+}
 #: Keyword arguments the grader takes from the reference's record, never the learner's run.
 _WITHHELD = ("expected", "rel_tol", "abs_tol", "hint")
 
@@ -52,14 +60,15 @@ class _Withhold(ast.NodeTransformer):
         name = _check_name(node)
         if name is None or CHECKS[name] is None or _decided_in_notebook(node):
             return node
-        position = CHECKS[name]
-        assert position is not None
+        withheld = CHECKS[name]
+        assert withheld is not None
+        position, keyword = withheld
         args = list(node.args)
         if len(args) > position:
             args[position] = ast.Constant(...)
-        keywords = [k for k in node.keywords if k.arg not in _WITHHELD]
+        keywords = [k for k in node.keywords if k.arg not in (*_WITHHELD, keyword)]
         if len(args) <= position:
-            keywords.append(ast.keyword("expected", ast.Constant(...)))
+            keywords.append(ast.keyword(keyword, ast.Constant(...)))
         return ast.Call(node.func, args, keywords)
 
 
