@@ -1,9 +1,19 @@
 """Small matplotlib helpers the lesson notebooks draw with.
 
-Every helper makes one figure of a fixed size (7 x 4 inches at 80 dpi), so a figure's
-text representation (``<Figure size 560x320 with 1 Axes>``) is the same on every run
+Every helper makes one figure of a fixed size (8.5 x 4.75 inches at 80 dpi), so a figure's
+text representation (``<Figure size 680x380 with 1 Axes>``) is the same on every run
 and nbval can compare notebook outputs strictly. matplotlib is imported inside the
 functions: ``import perflab.viz`` costs nothing until a plot is drawn.
+
+So that a learner can read them:
+
+- in a notebook, the first figure switches IPython's inline backend to "retina" PNGs:
+  drawn at twice the pixels and shown at 680x380, sharp on a high-resolution screen;
+- text is set in :data:`TEXT_PT` sizes (about 12-14 px on screen, the grey footer 11 px);
+- a legend goes where it covers no data (lines, points, bars, their labels), and moves
+  outside the axes, to the right, when no spot inside is free;
+- several reference lines (``hlines``/``vlines``) each get their own colour and dash;
+- bar labels get headroom, so they never touch the top border.
 
 A figure that shows simulated numbers says so: pass ``simulated=`` a mapping of the
 model's parameters and the helper writes "simulated" and the parameters on the plot.
@@ -24,18 +34,53 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
 
 __all__ = [
+    "BACKGROUND",
     "DPI",
     "FIGSIZE",
+    "HLINE_STYLES",
+    "TEXT_PT",
+    "VLINE_STYLES",
     "bars",
+    "covers_data",
     "histogram",
     "lines",
+    "place_legend",
+    "scaling_timeline",
     "simulated_label",
     "stacked_bars",
     "timeseries",
+    "use_retina",
 ]
 
-FIGSIZE: tuple[float, float] = (7.0, 4.0)
+FIGSIZE: tuple[float, float] = (8.5, 4.75)
 DPI = 80
+
+#: Text sizes in points. At 80 dpi a point is 1.11 CSS px, so 12 pt shows as 13 px.
+TEXT_PT: dict[str, float] = {
+    "title": 13.0,
+    "label": 12.0,
+    "ticks": 11.0,
+    "legend": 10.5,
+    "annotation": 10.5,
+    "footer": 10.0,
+}
+
+#: Colour and dash of the 1st, 2nd, ... reference line, so that no two look alike.
+HLINE_STYLES: tuple[tuple[str, Any], ...] = (
+    ("tab:red", "--"),
+    ("tab:purple", "-."),
+    ("tab:brown", (0, (1, 1.5))),
+    ("black", (0, (6, 2, 1, 2))),
+)
+VLINE_STYLES: tuple[tuple[str, Any], ...] = (
+    ("dimgray", ":"),
+    ("black", "-."),
+    ("tab:olive", "--"),
+    ("tab:cyan", (0, (6, 2, 1, 2))),
+)
+
+#: The gid of a patch that is background (an alert window's shading): a legend may cover it.
+BACKGROUND = "perflab-background"
 
 
 def simulated_label(params: Mapping[str, Any]) -> str:
@@ -56,11 +101,109 @@ def simulated_label(params: Mapping[str, Any]) -> str:
     return "simulated: " + ", ".join(parts) if parts else "simulated"
 
 
-def _figure() -> tuple[Figure, Axes]:
+def use_retina() -> bool:
+    """Make IPython's inline backend draw PNGs at 2x, shown at the figure's own size.
+
+    Does nothing outside IPython. Returns whether the setting was made.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython ships with the notebooks' extras
+        return False
+    if get_ipython() is None:
+        return False
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("retina")  # type: ignore[no-untyped-call]
+    return True
+
+
+def _figure(nrows: int = 1) -> tuple[Figure, Any]:
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=FIGSIZE, dpi=DPI)
+    use_retina()
+    fig, ax = plt.subplots(nrows, 1, figsize=FIGSIZE, dpi=DPI, sharex=nrows > 1)
     return fig, ax
+
+
+def _chars(size_pt: float) -> int:
+    """About how many characters of ``size_pt`` text fit across the figure."""
+    return int(FIGSIZE[0] * 72 / (0.52 * size_pt))
+
+
+def _style(ax: Axes, *, title: str = "", xlabel: str = "", ylabel: str = "") -> None:
+    if title:
+        ax.set_title(
+            "\n".join(textwrap.wrap(title, width=_chars(TEXT_PT["title"]))),
+            fontsize=TEXT_PT["title"],
+        )
+    ax.set_xlabel(xlabel, fontsize=TEXT_PT["label"])
+    ax.set_ylabel(ylabel, fontsize=TEXT_PT["label"])
+    ax.tick_params(labelsize=TEXT_PT["ticks"])
+    ax.grid(True, alpha=0.3)
+
+
+def _layout(fig: Figure, simulated: Mapping[str, Any] | None) -> tuple[float, float, float, float]:
+    """Write the simulated footer (if any); return the rect the axes may fill."""
+    if simulated is None:
+        return (0.0, 0.0, 1.0, 1.0)
+    # A footer under the axes, wrapped to the figure's width: a simulated figure is never
+    # mistaken for a measured one, and long parameter lists never squash the plot.
+    caption = textwrap.wrap(simulated_label(simulated), width=_chars(TEXT_PT["footer"]))
+    size = TEXT_PT["footer"]
+    fig.text(0.01, 0.01, "\n".join(caption), ha="left", va="bottom", fontsize=size, color="dimgray")
+    line = size * 1.25 / (FIGSIZE[1] * 72)  # one footer line, as a fraction of the height
+    return (0.0, line * len(caption) + 0.02, 1.0, 1.0)
+
+
+def covers_data(ax: Axes, box: Any) -> bool:
+    """Whether the display-space ``box`` overlaps any of ``ax``'s data.
+
+    Data is every line (reference lines included), every marker, every bar or histogram
+    patch, and every text drawn inside the axes (bar labels). Patches whose gid is
+    :data:`BACKGROUND` (shading) do not count.
+    """
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    for line in ax.get_lines():
+        path = line.get_transform().transform_path(line.get_path())
+        drawn: Any = path.vertices
+        vertices = [(float(v[0]), float(v[1])) for v in drawn]
+        if vertices and path.intersects_bbox(box, filled=False):
+            return True
+        has_markers = line.get_marker() not in (None, "None", "", " ")
+        if has_markers and any(box.contains(x, y) for x, y in vertices):
+            return True
+    for patch in ax.patches:
+        if patch.get_gid() != BACKGROUND and patch.get_window_extent(renderer).overlaps(box):
+            return True
+    for collection in ax.collections:
+        offsets: Any = collection.get_offsets()
+        points: Any = collection.get_offset_transform().transform(offsets)
+        if any(box.contains(float(p[0]), float(p[1])) for p in points):
+            return True
+    return any(text.get_window_extent(renderer).overlaps(box) for text in ax.texts)
+
+
+def place_legend(fig: Figure, ax: Axes, rect: tuple[float, float, float, float]) -> Any:
+    """Put ``ax``'s legend where it covers no data: inside if a corner is free, else outside.
+
+    Returns the legend (``None`` when nothing is labelled).
+    """
+    if not ax.get_legend_handles_labels()[0]:
+        return None
+    size = TEXT_PT["legend"]
+    fig.canvas.draw()  # where the data lands is known only after a draw
+    for loc in ("best", "upper right", "upper left", "lower right", "lower left"):
+        legend = ax.legend(loc=loc, fontsize=size, framealpha=0.9)
+        fig.canvas.draw()
+        if not covers_data(ax, legend.get_window_extent()):
+            return legend
+        legend.remove()
+    legend = ax.legend(
+        loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, fontsize=size
+    )
+    fig.tight_layout(rect=rect)
+    return legend
 
 
 def _finish(
@@ -73,21 +216,11 @@ def _finish(
     simulated: Mapping[str, Any] | None,
     legend: bool = True,
 ) -> Figure:
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    if legend and ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="best", fontsize=8)
-    ax.grid(True, alpha=0.3)
-    if simulated is None:
-        fig.tight_layout()
-        return fig
-    # A footer under the axes, wrapped to the figure's width: a simulated figure is never
-    # mistaken for a measured one, and long parameter lists never squash the plot.
-    caption = textwrap.wrap(simulated_label(simulated), width=120)
-    footer = 0.035 * len(caption) + 0.02
-    fig.text(0.01, 0.01, "\n".join(caption), ha="left", va="bottom", fontsize=7, color="dimgray")
-    fig.tight_layout(rect=(0.0, footer, 1.0, 1.0))
+    _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
+    rect = _layout(fig, simulated)
+    fig.tight_layout(rect=rect)
+    if legend:
+        place_legend(fig, ax, rect)
     return fig
 
 
@@ -156,7 +289,14 @@ def bars(
     else:
         drawn = ax.bar(labels, heights, color="tab:blue", alpha=0.8)
     if annotate:
-        ax.bar_label(drawn, labels=[annotate.format(h) for h in heights], fontsize=8, padding=2)
+        ax.bar_label(
+            drawn,
+            labels=[annotate.format(h) for h in heights],
+            fontsize=TEXT_PT["annotation"],
+            padding=3,
+        )
+        # Headroom past the longest bar, so its label stays inside the frame.
+        ax.margins(**({"x": 0.15} if horizontal else {"y": 0.15}))
     return _finish(
         fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, simulated=simulated, legend=False
     )
@@ -230,10 +370,12 @@ def lines(
     xs = list(x)
     for label, ys in series.items():
         ax.plot(xs, list(ys), marker="o" if markers else None, markersize=3, label=label)
-    for label, y in (hlines or {}).items():
-        ax.axhline(y, color="tab:red", linestyle="--", linewidth=1, label=label)
-    for label, xv in (vlines or {}).items():
-        ax.axvline(xv, color="gray", linestyle=":", linewidth=1.2, label=label)
+    for i, (label, y) in enumerate((hlines or {}).items()):
+        colour, dash = HLINE_STYLES[i % len(HLINE_STYLES)]
+        ax.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label)
+    for i, (label, xv) in enumerate((vlines or {}).items()):
+        colour, dash = VLINE_STYLES[i % len(VLINE_STYLES)]
+        ax.axvline(xv, color=colour, linestyle=dash, linewidth=1.4, label=label)
     if logx:
         ax.set_xscale("log")
     if logy:
@@ -267,17 +409,59 @@ def timeseries(
     Returns:
         The figure.
     """
-    fig = lines(
-        t,
-        series,
-        title=title,
-        xlabel=xlabel,
-        ylabel=ylabel,
-        hlines=thresholds,
-        markers=False,
-        simulated=simulated,
-    )
-    ax = fig.axes[0]
+    fig, ax = _figure()
+    xs = list(t)
+    for label, ys in series.items():
+        ax.plot(xs, list(ys), label=label)
+    for i, (label, y) in enumerate((thresholds or {}).items()):
+        colour, dash = HLINE_STYLES[i % len(HLINE_STYLES)]
+        ax.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label)
     for start, end in shade_above or ():
-        ax.axvspan(start, end, color="tab:red", alpha=0.12)
+        ax.axvspan(start, end, color="tab:red", alpha=0.12, gid=BACKGROUND)
+    return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, simulated=simulated)
+
+
+def scaling_timeline(
+    t: Sequence[float],
+    load: Sequence[float],
+    workers: Sequence[float],
+    *,
+    backlog: Sequence[float] | None = None,
+    thresholds: Mapping[str, float] | None = None,
+    title: str = "",
+    load_label: str = "CPU %",
+    simulated: Mapping[str, Any] | None = None,
+) -> Figure:
+    """Draw a load reading (top) and the worker count it produced (bottom) over time.
+
+    Args:
+        t: sample times (seconds).
+        load: the reading the scaler acted on, at each time.
+        workers: the worker count after each step (drawn as steps).
+        backlog: optional queue length, drawn on the bottom panel's right axis.
+        thresholds: label -> y of a dashed line on the load panel (the rule's 50 / 80).
+        title: figure title.
+        load_label: y label of the load panel.
+        simulated: the model's parameters when the run is simulated.
+
+    Returns:
+        The figure (``<Figure size 680x380 with 2 Axes>``, 3 with a backlog).
+    """
+    fig, (top, bottom) = _figure(nrows=2)
+    xs = list(t)
+    top.plot(xs, list(load), color="tab:blue", linewidth=1, label=load_label)
+    for i, (label, y) in enumerate((thresholds or {}).items()):
+        colour, dash = HLINE_STYLES[i % len(HLINE_STYLES)]
+        top.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label)
+    _style(top, title=title, ylabel=load_label)
+    bottom.step(xs, list(workers), where="post", color="tab:green", label="workers")
+    _style(bottom, xlabel="time (s)", ylabel="workers")
+    if backlog is not None:
+        right = bottom.twinx()
+        right.plot(xs, list(backlog), color="tab:orange", linewidth=1, label="queue")
+        right.set_ylabel("queue", color="tab:orange", fontsize=TEXT_PT["label"])
+        right.tick_params(axis="y", labelcolor="tab:orange", labelsize=TEXT_PT["ticks"])
+    rect = _layout(fig, simulated)
+    fig.tight_layout(rect=rect)
+    place_legend(fig, top, rect)
     return fig
