@@ -12,6 +12,11 @@ The rules (docs/course.md, "Shape of a lesson"):
   ``your-turn-answer`` and ``hide-cell`` whose source and output JupyterLab shows
   collapsed (``metadata.jupyter.source_hidden`` and ``outputs_hidden``).
 
+- **Every glossary term linked at its first use.** ``unlinked_terms(nb)`` lists the terms
+  of :data:`perflab.glossary.TERMS` whose first use in a lesson's running prose (headings,
+  code spans and generated cells aside) is not a link to their glossary entry, and no
+  earlier link to that entry exists in the lesson.
+
 ``problems(outline)`` lists every break of these rules, one line each, naming the
 notebook and the cell as JupyterLab shows it (the heading above it and its number among
 the code cells).
@@ -32,6 +37,7 @@ __all__ = [
     "exercise_problems",
     "lesson_problems",
     "problems",
+    "unlinked_terms",
 ]
 
 #: The most code lines one cell may hold, by level.
@@ -118,6 +124,44 @@ def _your_turn(nb: dict[str, Any]) -> list[str]:
     return found
 
 
+_GLOSSARY_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]*glossary\.md)#([\w-]+)\)")
+_CODE_SPAN = re.compile(r"`[^`]*`")
+
+
+def _prose(nb: dict[str, Any]) -> str:
+    """The lesson's running prose: hand-written markdown without headings or code spans."""
+    parts = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        if cell.get("metadata", {}).get("perflab", {}).get("generated"):
+            continue
+        for line in _source(cell).splitlines():
+            if not _HEADING.match(line.strip()):
+                # Same length, so positions still line up with the links found in it.
+                parts.append(_CODE_SPAN.sub(lambda m: " " * len(m.group(0)), line))
+    return "\n".join(parts)
+
+
+def unlinked_terms(nb: dict[str, Any]) -> list[str]:
+    """Glossary terms whose first use in ``nb``'s prose is not linked to their entry."""
+    from perflab.glossary import TERMS
+
+    text = _prose(nb)
+    links = [(m.start(), m.group(3)) for m in _GLOSSARY_LINK.finditer(text)]
+    # A link's URL is not prose: blank it so a term inside a path is never a "use".
+    for m in _GLOSSARY_LINK.finditer(text):
+        start = m.start(2) - 1
+        text = text[:start] + " " * (m.end() - start) + text[m.end() :]
+    found = []
+    for term, anchor in TERMS.items():
+        pattern = r"(?<![\w-])" + re.escape(term) + r"(?![\w-])"
+        use = re.search(pattern, text, re.IGNORECASE)
+        if use and not any(a == anchor and at <= use.start() for at, a in links):
+            found.append(term)
+    return found
+
+
 def lesson_problems(nb: dict[str, Any], level: str, *, welcome: bool = False) -> list[str]:
     """The shape rules ``nb``, a lesson at ``level``, breaks (empty when none)."""
     found = _long_cells(nb, CELL_LIMITS[level], skip_checks=False)
@@ -145,6 +189,9 @@ def lesson_problems(nb: dict[str, Any], level: str, *, welcome: bool = False) ->
                 )
     if not welcome:
         found.extend(_your_turn(nb))
+    found.extend(
+        f"'{term}' is used before it is linked to docs/glossary.md" for term in unlinked_terms(nb)
+    )
     return found
 
 

@@ -100,3 +100,20 @@ def test_a_broken_copy_of_the_curriculum_is_caught(course_copy: Path) -> None:
         p.startswith("notebooks/beginner/01_measure_first.ipynb: ") and "25 code lines" in p
         for p in found
     )
+
+
+def test_a_term_used_before_its_link_is_caught() -> None:
+    """'P99' in prose before any link to the percentile entry is a problem; linked, it is not."""
+    link = "[P99](../../docs/glossary.md#percentile)"
+    used_first = {"cells": [_md("The P99 is high.\n\nSee " + link + ".")]}
+    assert shape.unlinked_terms(used_first) == ["p99"]
+    linked_first = {"cells": [_md("The " + link + " is high. The P99 again.")]}
+    assert shape.unlinked_terms(linked_first) == []
+
+
+def test_headings_code_and_generated_cells_are_not_prose() -> None:
+    """A term in a heading, in `code` or in a generated header needs no link there."""
+    generated = _md("The P99 of the lesson.")
+    generated["metadata"] = {"perflab": {"generated": "header"}}
+    nb = {"cells": [generated, _md("## P99\n\nThe `p99` field.")]}
+    assert shape.unlinked_terms(nb) == []
