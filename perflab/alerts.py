@@ -12,7 +12,9 @@ rule                       metric                  fires when
 =========================  ======================  ========================
 
 A snapshot is any ``{metric: number}`` mapping, e.g. ``Metrics.snapshot()`` merged
-with ``ResourceMonitor.snapshot()``. A rule whose metric is absent (or NaN) does not
+with ``ResourceMonitor.snapshot()``, or anything with a ``metrics()`` method that
+returns one (a simulation's ``SimResult`` or ``SimSummary``: the same names, see
+docs/engine-reference.md). A rule whose metric is absent (or NaN) does not
 pass silently: by default it yields an alert that says the metric is missing, since
 a dashboard that lost its hit-rate feed is itself a problem.
 
@@ -27,7 +29,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Literal, Protocol, runtime_checkable
 
 from perflab.clock import Clock, default_clock
 
@@ -38,6 +40,8 @@ __all__ = [
     "AlertRule",
     "AlertTracker",
     "EventKind",
+    "HasMetrics",
+    "as_snapshot",
     "default_rules",
     "evaluate",
 ]
@@ -179,8 +183,29 @@ def _missing_alert(rule: AlertRule, snapshot: Mapping[str, float]) -> Alert:
     return Alert(rule, None, f"{why}; cannot check {rule.describe()}")
 
 
+@runtime_checkable
+class HasMetrics(Protocol):
+    """Something that reads as a metrics snapshot: ``SimResult``, ``SimSummary``."""
+
+    def metrics(self) -> Mapping[str, float]:
+        """The figures under perflab's metric names."""
+        ...
+
+
+def as_snapshot(source: Mapping[str, float] | HasMetrics) -> Mapping[str, float]:
+    """``source`` itself if it is a mapping, else ``source.metrics()``."""
+    if isinstance(source, Mapping):
+        return source
+    if isinstance(source, HasMetrics):
+        return source.metrics()
+    raise TypeError(
+        f"a snapshot is a {{metric: number}} mapping or has a metrics() method, "
+        f"got {type(source).__name__}"
+    )
+
+
 def evaluate(
-    snapshot: Mapping[str, float],
+    snapshot: Mapping[str, float] | HasMetrics,
     rules: Iterable[AlertRule] = DEFAULT_RULES,
     *,
     missing: Literal["alert", "raise", "skip"] = "alert",
@@ -192,7 +217,8 @@ def evaluate(
     ['low_hit_rate']
 
     Args:
-        snapshot: metric name -> value.
+        snapshot: metric name -> value, or an object with ``metrics()`` (a
+            simulation's ``SimResult`` or ``SimSummary``).
         rules: the rules to check; the guide's four by default.
         missing: what to do when a rule's metric is absent or NaN: ``"alert"``
             (default) returns an ``Alert`` with ``value=None`` saying so, ``"raise"``
@@ -207,6 +233,7 @@ def evaluate(
     """
     if missing not in ("alert", "raise", "skip"):
         raise ValueError(f"missing must be 'alert', 'raise' or 'skip', got {missing!r}")
+    snapshot = as_snapshot(snapshot)
     alerts: list[Alert] = []
     for rule in rules:
         raw = snapshot.get(rule.metric)
@@ -271,7 +298,7 @@ class AlertTracker:
         """The alerts firing after the last update."""
         return list(self._active.values())
 
-    def update(self, snapshot: Mapping[str, float]) -> list[AlertEvent]:
+    def update(self, snapshot: Mapping[str, float] | HasMetrics) -> list[AlertEvent]:
         """Evaluate ``snapshot``; return (and keep in ``history``) the new events."""
         now = self._clock.now()
         current = {a.name: a for a in evaluate(snapshot, self.rules, missing=self._missing)}

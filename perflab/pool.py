@@ -70,15 +70,19 @@ class PoolStats:
         timeouts: borrows that gave up with ``PoolTimeout``.
         connect_errors: attempts to open a connection that raised.
         check_failures: borrows whose health check failed (the connection was replaced).
-        wait_p50_s: median time a borrow took, waiting and checking included
+        pool_wait_p50_s: median time a borrow took, waiting and checking included
             (NaN before the first borrow).
-        wait_p95_s: 95th percentile of the same (NaN before the first borrow).
+        pool_wait_p95_s: 95th percentile of the same (NaN before the first borrow); a
+            simulation's ``SimSummary.pool_wait_p95_s`` is this figure.
         saturated_s: total time every slot was taken (lent out or being opened) while
             someone waited.
         in_use: connections lent out now.
         idle: connections in the pool, ready now.
         opening: connections being opened now.
         waiting: borrowers waiting now.
+
+    ``wait_p50_s`` and ``wait_p95_s`` still read (deprecated aliases of
+    ``pool_wait_p50_s`` and ``pool_wait_p95_s``, no warning; CHANGELOG.md).
     """
 
     created: int
@@ -88,13 +92,23 @@ class PoolStats:
     timeouts: int
     connect_errors: int
     check_failures: int
-    wait_p50_s: float
-    wait_p95_s: float
+    pool_wait_p50_s: float
+    pool_wait_p95_s: float
     saturated_s: float
     in_use: int
     idle: int
     opening: int
     waiting: int
+
+    @property
+    def wait_p50_s(self) -> float:
+        """Deprecated alias of ``pool_wait_p50_s``."""
+        return self.pool_wait_p50_s
+
+    @property
+    def wait_p95_s(self) -> float:
+        """Deprecated alias of ``pool_wait_p95_s``."""
+        return self.pool_wait_p95_s
 
 
 class _Entry(Generic[T]):
@@ -503,8 +517,8 @@ class ConnectionPool(Generic[T]):
             timeouts=self._timeouts,
             connect_errors=self._connect_errors,
             check_failures=self._check_failures,
-            wait_p50_s=self.wait_times.percentile(50),
-            wait_p95_s=self.wait_times.percentile(95),
+            pool_wait_p50_s=self.wait_times.percentile(50),
+            pool_wait_p95_s=self.wait_times.percentile(95),
             saturated_s=saturated,
             in_use=len(self._in_use),
             idle=len(self._idle),

@@ -488,13 +488,13 @@ class SimView:
             ("articles delivered", f"{s.completed} of {s.requests}"),
             (
                 "P50 / P95 / P99 latency",
-                f"{s.p50_latency_s:.2f} / {s.p95_latency_s:.2f} / {s.p99_latency_s:.2f} s",
+                f"{s.latency.p50_s:.2f} / {s.latency.p95_s:.2f} / {s.latency.p99_s:.2f} s",
             ),
             ("throughput", f"{s.throughput_per_hour:,.0f} articles/hour"),
             ("cost per article", f"${s.cost_per_article_usd:.5f}"),
             (
                 "cache hit rate / false hits",
-                f"{_pct(s.hit_rate)} / {_pct(s.false_hit_rate)} of hits",
+                f"{_pct(s.hit_rate)} / {_pct(s.false_hits_per_hit)} of hits",
             ),
             ("429s / failed articles", f"{self.rate_limited} / {self.failed}"),
         ]
@@ -589,7 +589,7 @@ def _sim_figure(view: SimView) -> Figure:
     s = view.summary
     return viz.histogram(
         view.latencies_s,
-        marks={"P50": s.p50_latency_s, "P95": s.p95_latency_s, "P99": s.p99_latency_s},
+        marks={"P50": s.latency.p50_s, "P95": s.latency.p95_s, "P99": s.latency.p99_s},
         title="Article latency (simulated; log count: cache hits pile up near 0)",
         xlabel="latency (s)",
         log=True,

@@ -88,7 +88,7 @@ def test_borrows_reuse_connections() -> None:
                     assert not conn.closed
             stats = pool.stats()
             assert (stats.created, stats.reused, stats.borrows) == (2, 5, 5)
-            assert stats.wait_p95_s == 0.0
+            assert stats.pool_wait_p95_s == 0.0
             assert pool.wait_times.count == 5
 
     run(main())
@@ -114,7 +114,7 @@ def test_grows_to_max_size_and_no_further() -> None:
             assert stats.created == 4
             assert stats.borrows == 12
             assert stats.reused == 12 - 3  # three borrows waited for a new connection
-            assert stats.wait_p95_s > 1.0
+            assert stats.pool_wait_p95_s > 1.0
 
     run(main())
 
@@ -391,7 +391,7 @@ def test_saturation_time_is_measured() -> None:
             pool.release(await waiter)
             stats = pool.stats()
             assert stats.saturated_s == pytest.approx(5.0)
-            assert stats.wait_p50_s == pytest.approx(2.5)
+            assert stats.pool_wait_p50_s == pytest.approx(2.5)
             assert pool.pop_stats().borrows == 2
             assert pool.stats().borrows == 0
 

@@ -45,11 +45,13 @@ class ThresholdReplay:
         audited: lookups whose correctness is known: the query's intent was given and
             the best entry (if any) has an intent.
         false_hits: audited lookups served another intent's answer.
-        false_hit_rate: deprecated here, read ``audited_false_rate``. It is
-            ``false_hits / audited`` (``None`` when nothing is audited), which is not
-            perflab's one ``false_hit_rate`` (false hits / hits, as in ``SimSummary``);
-            it keeps its old value until notebook 03 reads ``audited_false_rate``, and
-            then changes to false hits / hits (CHANGELOG.md).
+        audited_false_rate: ``false_hits / audited``: the share of audited users who
+            got someone else's answer (``None`` when nothing is audited).
+
+    ``false_hits_per_hit`` (false hits / hits, as in ``SimSummary``) is a property.
+    ``false_hit_rate`` still reads, as a deprecated alias of ``audited_false_rate``
+    (its old value, no warning; CHANGELOG.md): perflab no longer uses that name, which
+    meant two different ratios here and in the simulator.
     """
 
     replayed: bool
@@ -60,25 +62,27 @@ class ThresholdReplay:
     hit_rate: float
     audited: int
     false_hits: int
-    false_hit_rate: float | None
-
-    @property
-    def audited_false_rate(self) -> float | None:
-        """``false_hits / audited``: the share of users who got someone else's answer.
-
-        ``None`` when nothing is audited.
-        """
-        return self.false_hits / self.audited if self.audited else None
+    audited_false_rate: float | None
 
     @property
     def false_hits_per_hit(self) -> float:
-        """``false_hits / hits`` (0.0 with no hits): perflab's one ``false_hit_rate``."""
+        """``false_hits / hits`` (0.0 with no hits): the share of served answers that were wrong."""
         return self.false_hits / self.hits if self.hits else 0.0
 
+    @property
+    def false_hit_rate(self) -> float | None:
+        """Deprecated alias of ``audited_false_rate`` (false hits / audited lookups)."""
+        return self.audited_false_rate
+
     def as_dict(self) -> dict[str, Any]:
-        """The fields as a plain dict (JSON-ready)."""
+        """The fields as a plain dict (JSON-ready), with ``false_hits_per_hit``.
+
+        The deprecated key ``false_hit_rate`` (= ``audited_false_rate``) follows.
+        """
         out = asdict(self)
         out["thresholds"] = list(self.thresholds)
+        out["false_hits_per_hit"] = self.false_hits_per_hit
+        out["false_hit_rate"] = self.audited_false_rate
         return out
 
 
@@ -108,7 +112,7 @@ def _summarise(
         hit_rate=hit_rate(sum(hits), len(log)),
         audited=n_audited,
         false_hits=false_hits,
-        false_hit_rate=false_hits / n_audited if n_audited else None,
+        audited_false_rate=false_hits / n_audited if n_audited else None,
     )
 
 

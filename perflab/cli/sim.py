@@ -182,9 +182,9 @@ def _per_article(value: float) -> str:
 
 
 def _cache(s: SimSummary) -> str:
-    if math.isnan(s.false_hit_rate):
+    if math.isnan(s.hit_rate) or s.hit_rate == 0.0:
         return f"hit rate {_share(s.hit_rate)}; no hits"
-    return f"hit rate {_share(s.hit_rate)}; {_share(s.false_hit_rate)} of hits were false"
+    return f"hit rate {_share(s.hit_rate)}; {_share(s.false_hits_per_hit)} of hits were false"
 
 
 def _pool(s: SimSummary) -> str:
@@ -215,8 +215,8 @@ def format_summary(summary: SimSummary, real: Sequence[str] = (), *, loop: str =
         (
             "latency",
             (
-                f"P50 {_seconds(s.p50_latency_s)}   P95 {_seconds(s.p95_latency_s)}   "
-                f"P99 {_seconds(s.p99_latency_s)}   mean {_seconds(s.mean_latency_s)}"
+                f"P50 {_seconds(s.latency.p50_s)}   P95 {_seconds(s.latency.p95_s)}   "
+                f"P99 {_seconds(s.latency.p99_s)}   mean {_seconds(s.latency.mean_s)}"
             ),
         ),
         ("under 5 s", f"{_share(s.share_under_5s)} of requests"),
@@ -294,11 +294,11 @@ def _compare(args: argparse.Namespace) -> int:
     frame = result.to_frame()[
         [
             "profile",
-            "p95_latency_s",
+            "p95_s",
             "throughput_per_hour",
             "cost_per_article_usd",
             "hit_rate",
-            "false_hit_rate",
+            "false_hits_per_hit",
             "share_under_5s",
         ]
     ]

@@ -88,11 +88,11 @@ class Comparison:
             rows.append(
                 {
                     **asdict(check),
-                    "p95_latency_s": s.p95_latency_s,
+                    "p95_s": s.latency.p95_s,
                     "throughput_per_hour": s.throughput_per_hour,
                     "cost_per_article_usd": s.cost_per_article_usd,
                     "hit_rate": s.hit_rate,
-                    "false_hit_rate": s.false_hit_rate,
+                    "false_hits_per_hit": s.false_hits_per_hit,
                     "share_under_5s": s.share_under_5s,
                 }
             )

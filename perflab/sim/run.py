@@ -82,21 +82,25 @@ class SimSummary:
         requests: requests sent.
         completed: articles delivered (requests without an error).
         duration_s: virtual seconds from the first (intended) start to the last end.
-        p50_latency_s: median latency (from the intended start, in open loop).
-        p95_latency_s: 95th percentile latency.
-        p99_latency_s: 99th percentile latency.
-        mean_latency_s: mean latency.
+        latency: the request latencies' ``LatencySummary`` (``latency.p95_s`` is the
+            P95; from the intended start, in open loop): the engine's one summary.
         share_under_5s: share of requests done within 5 s (errors count as not).
         throughput_per_hour: articles delivered per hour of virtual time.
         cost_usd: what the run spent on APIs.
         cost_per_article_usd: ``cost_usd / completed``.
         hit_rate: semantic-cache hits / lookups.
-        false_hit_rate: hits whose cached intent differs from the query's / hits.
+        false_hits_per_hit: hits whose cached intent differs from the query's / hits
+            (0.0 with no hits).
         error_rate: requests that ended in an error / requests.
         retries: retried calls over the run.
-        pool_wait_p95_s: 95th percentile wait for a database connection.
+        pool_wait_p95_s: 95th percentile wait for a database connection (the
+            ``PoolStats`` field of the same name).
         pool_saturation: share of the run every connection was taken while someone waited.
         calls_by_service: calls made to each service, failed ones included.
+
+    The old names still read (deprecated, no warning; CHANGELOG.md): ``p50_latency_s``,
+    ``p95_latency_s``, ``p99_latency_s``, ``mean_latency_s`` (``latency.p50_s`` ...) and
+    ``false_hit_rate`` (``false_hits_per_hit``).
     """
 
     profile: str
@@ -104,33 +108,66 @@ class SimSummary:
     requests: int
     completed: int
     duration_s: float
-    p50_latency_s: float
-    p95_latency_s: float
-    p99_latency_s: float
-    mean_latency_s: float
+    latency: LatencySummary
     share_under_5s: float
     throughput_per_hour: float
     cost_usd: float
     cost_per_article_usd: float
     hit_rate: float
-    false_hit_rate: float
+    false_hits_per_hit: float
     error_rate: float
     retries: int
     pool_wait_p95_s: float
     pool_saturation: float
     calls_by_service: dict[str, int] = field(default_factory=dict)
 
+    # Deprecated names (CHANGELOG.md "Deprecated"): silent aliases, so notebooks that
+    # read them print what they printed. The lead's notebook sweep retires them.
+    @property
+    def p50_latency_s(self) -> float:
+        """Deprecated alias of ``latency.p50_s``."""
+        return self.latency.p50_s
+
+    @property
+    def p95_latency_s(self) -> float:
+        """Deprecated alias of ``latency.p95_s``."""
+        return self.latency.p95_s
+
+    @property
+    def p99_latency_s(self) -> float:
+        """Deprecated alias of ``latency.p99_s``."""
+        return self.latency.p99_s
+
+    @property
+    def mean_latency_s(self) -> float:
+        """Deprecated alias of ``latency.mean_s``."""
+        return self.latency.mean_s
+
+    @property
+    def false_hit_rate(self) -> float:
+        """Deprecated alias of ``false_hits_per_hit``."""
+        return self.false_hits_per_hit
+
     def as_dict(self) -> dict[str, Any]:
-        """The fields as a plain, JSON-ready dict (NaN becomes ``None``)."""
+        """The fields as a plain, JSON-ready dict (NaN becomes ``None``).
+
+        ``latency`` is a nested dict of ``LatencySummary`` fields. The deprecated flat
+        keys (``p50_latency_s``, ``p95_latency_s``, ``p99_latency_s``,
+        ``mean_latency_s``, ``false_hit_rate``) follow, with the same values.
+        """
         out = asdict(self)
-        return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in out.items()}
+        out.update({old: getattr(self, old) for old in DEPRECATED_SUMMARY_NAMES})
+        return _json_ready(out)
 
     def metrics(self) -> dict[str, float]:
-        """The run as the engine's metric names, the dict ``perflab.alerts.evaluate`` reads.
+        """The run under the engine's metric names: the dict ``perflab.alerts.evaluate`` reads.
 
-        ``p50_s``/``p95_s``/``p99_s``/``mean_s`` are the request latency's
-        ``LatencySummary`` fields; ``hit_rate``, ``false_hit_rate`` and ``error_rate``
-        keep their names, and so does ``pool_wait_p95_s``.
+        The request latency's ``LatencySummary`` fields (``count``, ``mean_s``,
+        ``p50_s``, ``p95_s``, ``p99_s``, ``max_s``), then ``hit_rate``,
+        ``false_hits_per_hit``, ``error_rate``, ``pool_wait_p95_s``, ``pool_saturation``,
+        ``share_under_5s``, ``throughput_per_hour``, ``cost_per_article_usd``: each
+        name means what it means everywhere in perflab (docs/engine-reference.md).
+        ``evaluate`` also takes the summary or the ``SimResult`` itself.
 
         >>> from perflab.alerts import default_rules, evaluate
         >>> summary = simulate("agency", requests=50, seed=1).summary
@@ -139,17 +176,33 @@ class SimSummary:
         ['low_hit_rate', 'slow_p95']
         """
         return {
-            "p50_s": self.p50_latency_s,
-            "p95_s": self.p95_latency_s,
-            "p99_s": self.p99_latency_s,
-            "mean_s": self.mean_latency_s,
+            **self.latency.as_dict(),
             "hit_rate": self.hit_rate,
-            "false_hit_rate": self.false_hit_rate,
+            "false_hits_per_hit": self.false_hits_per_hit,
             "error_rate": self.error_rate,
             "pool_wait_p95_s": self.pool_wait_p95_s,
+            "pool_saturation": self.pool_saturation,
+            "share_under_5s": self.share_under_5s,
             "throughput_per_hour": self.throughput_per_hour,
             "cost_per_article_usd": self.cost_per_article_usd,
         }
+
+
+#: Deprecated ``SimSummary`` names -> the one name each quantity has now.
+DEPRECATED_SUMMARY_NAMES: dict[str, str] = {
+    "p50_latency_s": "latency.p50_s",
+    "p95_latency_s": "latency.p95_s",
+    "p99_latency_s": "latency.p99_s",
+    "mean_latency_s": "latency.mean_s",
+    "false_hit_rate": "false_hits_per_hit",
+}
+
+
+def _json_ready(value: Any) -> Any:
+    """NaN -> ``None``, in nested dicts too."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    return None if isinstance(value, float) and math.isnan(value) else value
 
 
 @dataclass(frozen=True)
@@ -172,11 +225,15 @@ class SimResult:
     pool: PoolStats | None
     settings: Settings
 
+    def metrics(self) -> dict[str, float]:
+        """``summary.metrics()``: so ``perflab.alerts.evaluate(result)`` reads a run directly."""
+        return self.summary.metrics()
+
     def __repr__(self) -> str:
         s = self.summary
         return (
             f"<SimResult {s.profile} seed={s.seed} [{s.completed}/{s.requests} articles, "
-            f"p95 {s.p95_latency_s:.2f} s, ${s.cost_per_article_usd:.5f}/article, "
+            f"p95 {s.latency.p95_s:.2f} s, ${s.cost_per_article_usd:.5f}/article, "
             f"hit rate {s.hit_rate:.1%}]>"
         )
 
@@ -354,7 +411,6 @@ def summarise_run(profile: str, seed: int, pipe: Pipeline, start: float) -> SimR
     first = float(np.nanmin(np.r_[frame["intended_start"].to_numpy(), frame["start"].min()]))
     duration = end - min(0.0, first)
     lat = frame["latency_s"].to_numpy()
-    latency = LatencySummary.of(lat)  # the engine's summary: the same P50/P95/P99 everywhere
     ok = frame["error"].isna().to_numpy()
     completed = int(ok.sum())
     hits = int(frame["cache_hit"].sum())
@@ -369,7 +425,7 @@ def summarise_run(profile: str, seed: int, pipe: Pipeline, start: float) -> SimR
     cost = sum(s.cost_usd for s in services.values())
     pool = pipe.pool.stats() if pipe.pool is not None else None
     if pool is not None:
-        wait_p95, saturation = pool.wait_p95_s, pool.saturated_s / duration if duration else 0.0
+        wait_p95, saturation = pool.pool_wait_p95_s, pool.saturated_s / duration if duration else 0.0
     else:
         wait_p95 = float(np.percentile(frame["pool_wait_s"], 95))
         saturation = math.nan
@@ -379,16 +435,13 @@ def summarise_run(profile: str, seed: int, pipe: Pipeline, start: float) -> SimR
         requests=len(frame),
         completed=completed,
         duration_s=duration,
-        p50_latency_s=latency.p50_s,
-        p95_latency_s=latency.p95_s,
-        p99_latency_s=latency.p99_s,
-        mean_latency_s=latency.mean_s,
+        latency=LatencySummary.of(lat),  # the engine's summary: one P50/P95/P99 everywhere
         share_under_5s=float(np.mean((lat <= 5.0) & ok)),
         throughput_per_hour=completed / duration * 3600.0 if duration > 0 else math.nan,
         cost_usd=cost,
         cost_per_article_usd=cost / completed if completed else math.nan,
         hit_rate=hit_rate(hits, lookups),
-        false_hit_rate=false_hits / hits if hits else 0.0,
+        false_hits_per_hit=false_hits / hits if hits else 0.0,
         error_rate=1.0 - completed / len(frame),
         retries=int(frame["retries"].sum()),
         pool_wait_p95_s=wait_p95,

@@ -38,7 +38,7 @@ def test_replay_redecides_each_lookup(threshold: float, hits: int, false_hits: i
     """A lookup hits at t when its best similarity is >= t; a false hit needs both intents."""
     r = replay(LOG, threshold)
     assert (r.hits, r.false_hits, r.audited) == (hits, false_hits, 4)
-    assert r.hit_rate == hits / 6 and r.false_hit_rate == false_hits / 4
+    assert r.hit_rate == hits / 6 and r.audited_false_rate == false_hits / 4
     assert [x.query for x in false_hits_at(LOG, threshold)] == ["b1"] * false_hits
 
 
@@ -50,7 +50,8 @@ def test_audit_needs_both_intents() -> None:
 def test_empty_log_and_mixed_thresholds() -> None:
     """An empty log gives zero rates; a log of several thresholds has no single threshold."""
     empty = replay([], 0.8)
-    assert (empty.lookups, empty.hit_rate, empty.false_hit_rate) == (0, 0.0, None)
+    assert (empty.lookups, empty.hit_rate, empty.audited_false_rate) == (0, 0.0, None)
+    assert empty.false_hits_per_hit == 0.0
     mixed = as_recorded([LOG[0], LoggedLookup("x", 0.5, 0.7, False)])
     assert (mixed.threshold, mixed.thresholds) == (None, (0.7, 0.8))
     assert mixed.as_dict()["thresholds"] == [0.7, 0.8]
@@ -119,5 +120,8 @@ def test_replay_names_both_false_hit_shares() -> None:
     assert (r.hits, r.audited, r.false_hits) == (3, 3, 1)
     assert r.audited_false_rate == pytest.approx(1 / 3)
     assert r.false_hits_per_hit == pytest.approx(1 / 3)
-    assert r.false_hit_rate == r.audited_false_rate  # the deprecated name, unchanged for now
+    assert r.false_hit_rate == r.audited_false_rate  # the deprecated alias keeps its old value
+    d = r.as_dict()
+    assert (d["audited_false_rate"], d["false_hits_per_hit"]) == (1 / 3, 1 / 3)
+    assert d["false_hit_rate"] == d["audited_false_rate"]  # the deprecated key, too
     assert replay(log[2:3], 0.8).false_hits_per_hit == 0.0

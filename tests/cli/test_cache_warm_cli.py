@@ -71,7 +71,7 @@ def test_exercise_lowering_the_threshold_shows_more_hits_and_more_false_hits(
         figures[threshold] = replayed
     low, high = figures["0.7"], figures["0.8"]
     assert low["hit_rate"] > high["hit_rate"]
-    assert low["false_hit_rate"] >= high["false_hit_rate"]
+    assert low["audited_false_rate"] >= high["audited_false_rate"]
 
 
 def test_stats_text_shows_recorded_and_replayed_side_by_side(run: Run, data_dir: Path) -> None:

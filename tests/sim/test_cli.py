@@ -19,10 +19,12 @@ def test_run_json_prints_the_summary_keys(capsys: pytest.CaptureFixture[str]) ->
     )
     data = json.loads(capsys.readouterr().out)
     assert data["profile"] == "agency" and data["requests"] == 60
+    assert data["latency"]["p95_s"] == data["p95_latency_s"]  # the deprecated key still reads
     for key in (
-        "p95_latency_s",
+        "latency",
         "cost_per_article_usd",
         "hit_rate",
+        "false_hits_per_hit",
         "false_hit_rate",
         "error_rate",
         "throughput_per_hour",
@@ -52,7 +54,7 @@ def test_run_prints_labelled_rounded_figures_with_units(
     data = json.loads(capsys.readouterr().out)
     assert main(_RUN) == 0
     out = capsys.readouterr().out
-    p95 = data["p95_latency_s"]
+    p95 = data["latency"]["p95_s"]
     assert f"P95 {p95:.3g} s" in out if p95 >= 1 else f"P95 {p95 * 1000:.3g} ms" in out
     assert f"{data['share_under_5s']:.1%} of requests" in out
     assert f"${data['cost_per_article_usd']:.4f} per article" in out
@@ -76,30 +78,28 @@ def test_run_verdict_says_one_run_and_how_to_get_intervals(
 def test_format_summary_says_n_a_for_figures_a_run_could_not_have() -> None:
     """A run where every request failed shows n/a, no hits and no pool, never 'nan'."""
     from perflab.cli.sim import format_summary
+    from perflab.metrics import LatencySummary
     from perflab.sim.run import SimSummary
 
     nan = math.nan
     failed = SimSummary(
-        "baseline",
-        0,
-        10,
-        0,
-        5.0,
-        nan,
-        nan,
-        nan,
-        nan,
-        0.0,
-        0.0,
-        0.0,
-        nan,
-        0.0,
-        nan,
-        1.0,
-        0,
-        nan,
-        nan,
-        {},
+        profile="baseline",
+        seed=0,
+        requests=10,
+        completed=0,
+        duration_s=5.0,
+        latency=LatencySummary(10, nan, nan, nan, nan, nan),
+        share_under_5s=0.0,
+        throughput_per_hour=0.0,
+        cost_usd=0.0,
+        cost_per_article_usd=nan,
+        hit_rate=0.0,
+        false_hits_per_hit=0.0,
+        error_rate=1.0,
+        retries=0,
+        pool_wait_p95_s=nan,
+        pool_saturation=nan,
+        calls_by_service={},
     )
     out = format_summary(failed)
     assert "nan" not in out.lower().replace("n/a", "")

@@ -121,12 +121,14 @@ def test_summary_keys_match_the_cli_contract() -> None:
     """The summary carries the keys `perflab sim run --json` promises."""
     keys = simulate("realtime", requests=100, seed=9).summary.as_dict()
     for key in (
+        "latency",
         "p50_latency_s",
         "p95_latency_s",
         "p99_latency_s",
         "throughput_per_hour",
         "cost_per_article_usd",
         "hit_rate",
+        "false_hits_per_hit",
         "false_hit_rate",
         "error_rate",
         "pool_wait_p95_s",
@@ -141,7 +143,7 @@ def test_lower_threshold_hits_more_and_falsely_more() -> None:
     strict = simulate("baseline", requests=1500, seed=10).summary
     loose = simulate("realtime", requests=1500, seed=10).summary
     assert loose.hit_rate > strict.hit_rate
-    assert loose.false_hit_rate >= strict.false_hit_rate
+    assert loose.false_hits_per_hit >= strict.false_hits_per_hit
 
 
 def test_unknown_profile_is_refused_by_name() -> None:
@@ -214,12 +216,35 @@ def test_breaker_can_be_told_to_count_rate_limits() -> None:
 def test_a_simulation_summary_reads_as_engine_metrics() -> None:
     """SimSummary.metrics() uses the engine's names, so the alert rules read a run directly."""
     from perflab.alerts import default_rules, evaluate
+    from perflab.metrics import LatencySummary
     from perflab.sim import simulate
 
-    s = simulate("agency", requests=60, seed=2).summary
+    result = simulate("agency", requests=60, seed=2)
+    s = result.summary
+    assert s.latency == LatencySummary.of(result.frame["latency_s"])  # the engine's summary
     m = s.metrics()
-    assert (m["p95_s"], m["p50_s"], m["hit_rate"]) == (s.p95_latency_s, s.p50_latency_s, s.hit_rate)
+    assert {k: m[k] for k in LatencySummary.__dataclass_fields__} == s.latency.as_dict()
+    assert (m["hit_rate"], m["false_hits_per_hit"]) == (s.hit_rate, s.false_hits_per_hit)
     rules = [r for r in default_rules(max_p95_s=1e9) if r.metric == "p95_s"]
     assert evaluate(m, rules) == []
-    rules = [r for r in default_rules(max_p95_s=s.p95_latency_s / 2) if r.metric == "p95_s"]
+    rules = [r for r in default_rules(max_p95_s=s.latency.p95_s / 2) if r.metric == "p95_s"]
     assert [a.name for a in evaluate(m, rules)] == ["slow_p95"]
+    # The rules read the summary, or the whole result, directly.
+    assert evaluate(s, rules) == evaluate(result, rules) == evaluate(m, rules)
+
+
+def test_old_summary_names_are_silent_aliases(recwarn: pytest.WarningsRecorder) -> None:
+    """The deprecated names read the new fields' values and print no warning."""
+    from perflab.sim.run import DEPRECATED_SUMMARY_NAMES
+
+    s = simulate("agency", requests=40, seed=3).summary
+    assert (s.p50_latency_s, s.p95_latency_s, s.p99_latency_s, s.mean_latency_s) == (
+        s.latency.p50_s,
+        s.latency.p95_s,
+        s.latency.p99_s,
+        s.latency.mean_s,
+    )
+    assert s.false_hit_rate == s.false_hits_per_hit
+    d = s.as_dict()
+    assert all(d[old] == getattr(s, old) for old in DEPRECATED_SUMMARY_NAMES)
+    assert len(recwarn) == 0
