@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from perflab.intervals import MeanCI, diff_ci, mean_ci, replicate, t_cdf, t_quantile
+from perflab.intervals import MeanCI, diff_ci, mean_ci, paired_ci, replicate, t_cdf, t_quantile
 
 
 @pytest.mark.parametrize(
@@ -160,3 +160,96 @@ def test_mean_ci_helpers() -> None:
     assert a.overlaps(MeanCI(11.5, 10.5, 12.5, 1.0, 5))
     assert a.relative_half_width == pytest.approx(0.1)
     assert str(a) == "10 ± 1 (99% CI, n=5)"
+
+
+# ------------------------------------------------ non-negative quantities (issue 12)
+
+
+def test_nonnegative_clips_the_lower_bound_at_zero_and_says_so() -> None:
+    """A rate that is mostly 0 has a t interval reaching below 0: clipped, and marked."""
+    raw = mean_ci([0.0, 0.0, 0.0, 0.03])
+    assert raw.low < 0 and not raw.clipped
+    ci = mean_ci([0.0, 0.0, 0.0, 0.03], nonnegative=True)
+    assert ci.low == 0.0 and ci.clipped
+    assert (ci.mean, ci.high, ci.half_width) == (raw.mean, raw.high, raw.half_width)
+    assert "lower bound clipped at 0" in str(ci)
+    assert ci.bracket(".3g") == f"[0 (clipped), {raw.high:.3g}]"
+    assert raw.bracket(".3g") == f"[{raw.low:.3g}, {raw.high:.3g}]"
+
+
+def test_nonnegative_leaves_an_interval_above_zero_untouched() -> None:
+    """Clipping only cuts what is impossible: a positive interval is the plain one."""
+    samples = [10.0, 11.0, 12.0, 10.5]
+    assert mean_ci(samples, nonnegative=True) == mean_ci(samples)
+    assert not mean_ci(samples, nonnegative=True).clipped
+    assert "clipped" not in mean_ci(samples, nonnegative=True).bracket()
+
+
+def test_nonnegative_refuses_a_negative_sample() -> None:
+    """A negative value cannot be a latency or a rate: declaring it non-negative is a bug."""
+    with pytest.raises(ValueError, match="negative"):
+        mean_ci([0.1, -0.2, 0.3], nonnegative=True)
+
+
+def test_replicate_passes_nonnegative_on() -> None:
+    """replicate(..., nonnegative=True) clips like mean_ci."""
+    ci = replicate(lambda s: 1.0 if s == 0 else 0.0, range(4), nonnegative=True)
+    assert ci.clipped and ci.low == 0.0
+
+
+@given(st.lists(st.floats(0.0, 1e6), min_size=2, max_size=30))
+@settings(max_examples=60, deadline=None)
+def test_nonnegative_interval_never_starts_below_zero(samples: list[float]) -> None:
+    """For any non-negative samples, low >= 0 and the interval still holds the mean."""
+    ci = mean_ci(samples, nonnegative=True)
+    assert ci.low >= 0.0
+    assert ci.low <= ci.mean <= ci.high
+
+
+# ------------------------------------------------------------- paired comparison
+
+
+def test_paired_ci_is_the_interval_of_the_differences() -> None:
+    """paired_ci(a, b) is mean_ci of a[i] - b[i], with n the number of pairs."""
+    a, b = [3.0, 5.0, 4.0, 6.5], [2.0, 4.5, 3.2, 5.0]
+    ci = paired_ci(a, b)
+    assert ci == mean_ci([x - y for x, y in zip(a, b)])
+    assert ci.n == 4
+
+
+def test_pairing_narrows_the_interval_when_the_seeds_are_shared() -> None:
+    """Under common random numbers (a big per-seed effect shared by both), the paired
+    interval is far narrower than the unpaired one and finds a shift the unpaired misses."""
+    rng = np.random.default_rng(5)
+    seed_effect = rng.normal(0, 3.0, 8)  # luck of the seed, the same for both runs
+    base = 20 + seed_effect + rng.normal(0, 0.2, 8)
+    tuned = 19 + seed_effect + rng.normal(0, 0.2, 8)  # 1 lower on every seed
+    paired, unpaired = (
+        paired_ci(tuned.tolist(), base.tolist()),
+        diff_ci(tuned.tolist(), base.tolist()),
+    )
+    assert paired.mean == pytest.approx(unpaired.mean)
+    assert paired.half_width < unpaired.half_width / 5
+    assert not paired.contains(0.0) and unpaired.contains(0.0)
+
+
+def test_pairing_buys_nothing_for_independent_runs() -> None:
+    """With independent runs there is no shared luck to cancel: over many trials the
+    paired interval is not narrower on average (it has fewer degrees of freedom)."""
+    rng = np.random.default_rng(6)
+    ratios = []
+    for _ in range(200):
+        a, b = rng.normal(10, 1, 6), rng.normal(10, 1, 6)
+        ratios.append(
+            paired_ci(a.tolist(), b.tolist()).half_width
+            / diff_ci(a.tolist(), b.tolist()).half_width
+        )
+    assert float(np.mean(ratios)) > 1.0
+
+
+def test_paired_ci_refuses_unpaired_lengths() -> None:
+    """Pairs need one value per seed on each side."""
+    with pytest.raises(ValueError, match="same length"):
+        paired_ci([1.0, 2.0, 3.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="at least 2"):
+        paired_ci([1.0], [2.0])
