@@ -198,6 +198,14 @@ class EmbeddedPostgres:
         """The running server's URL, or ``None`` when it is not running."""
         return self.status().url
 
+    def url_if_running(self, *, start: bool = False) -> str | None:
+        """The server's URL: started first when ``start``; ``None`` if it is not running.
+
+        The one "running, else start" rule that ``resolve_database_url`` and
+        ``perflab.backends.factory`` share.
+        """
+        return self.start() if start else self.url()
+
     def stop(self, *, mode: str = "fast") -> bool:
         """Stop the server.
 
@@ -302,10 +310,7 @@ def resolve_database_url(
     url = (database_url if database_url is not None else os.environ.get("DATABASE_URL", "")).strip()
     if url:
         return url
-    server = EmbeddedPostgres(pgdata)
-    if start:
-        return server.start()
-    running = server.url()
+    running = EmbeddedPostgres(pgdata).url_if_running(start=start)
     if running is not None:
         return running
     problem = pgserver_problem()

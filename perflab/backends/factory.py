@@ -89,10 +89,7 @@ def _embedded_url(backend: str, settings: Any, *, start: bool) -> str:
     """The embedded server's URL when it runs (or is started); else a ConfigError saying how."""
     from perflab.backends.embedded import EmbeddedPostgres, default_pgdata, pgserver_problem
 
-    server = EmbeddedPostgres(default_pgdata(settings))
-    if start:
-        return server.start()
-    running = server.url()
+    running = EmbeddedPostgres(default_pgdata(settings)).url_if_running(start=start)
     if running is not None:
         return running
     problem = pgserver_problem()

@@ -28,6 +28,19 @@ def test_a_new_folder_reports_stopped_and_uninitialised(tmp_path: Path) -> None:
     assert "stopped" in repr(EmbeddedPostgres(tmp_path / "pg"))
 
 
+def test_url_if_running_starts_only_when_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """url_if_running: the running URL, None when stopped, start() only with start=True."""
+    server = EmbeddedPostgres(tmp_path / "pg")
+    assert server.url_if_running() is None
+    monkeypatch.setattr(EmbeddedPostgres, "start", lambda self: "postgresql://started")
+    assert server.url_if_running() is None  # not asked to start: nothing started
+    assert server.url_if_running(start=True) == "postgresql://started"
+    monkeypatch.setattr(EmbeddedPostgres, "url", lambda self: "postgresql://running")
+    assert server.url_if_running() == "postgresql://running"
+
+
 def test_stop_when_not_running_is_a_no_op(tmp_path: Path) -> None:
     """stop() on a server that is not running returns False and changes nothing."""
     assert EmbeddedPostgres(tmp_path / "pg").stop() is False
