@@ -23,77 +23,31 @@ P95 where it matters), after a warm-up.
 
 from __future__ import annotations
 
-import os
+from harness import DIM, atime_calls, markdown_table, time_calls, time_each  # first
 
-for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_var, "1")  # single-query latency is what a lookup pays
-
+# isort: split
 import argparse
 import asyncio
+import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from perflab.backends.embedded import EmbeddedPostgres, pgserver_problem
 from perflab.backends.postgres import PostgresStore, migrate
 from perflab.backends.proxy import DEFAULT_RTT, LatencyProxy
 from perflab.cache import MemoryStore, NewEntry, SQLiteStore
-from perflab.metrics import LatencyRecorder
-
-DIM = 384
+from perflab.metrics import format_duration as fmt
 
 
 def table(title: str, header: Sequence[str], rows: list[Sequence[object]]) -> None:
-    """Print a Markdown table."""
-    print(f"\n### {title}\n")
-    cells = [[str(c) for c in header], *[[str(c) for c in r] for r in rows]]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    for n, row in enumerate(cells):
-        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
-        if n == 0:
-            print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-    sys.stdout.flush()
-
-
-def fmt(seconds: float) -> str:
-    """A duration with a unit that keeps three significant figures."""
-    if seconds >= 1:
-        return f"{seconds:.2f} s"
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:.2f} ms"
-    return f"{seconds * 1e6:.1f} us"
-
-
-async def atime(fn: Callable[[], Awaitable[Any]], n: int, warmup: int = 3) -> LatencyRecorder:
-    """Time ``n`` awaited calls one by one (after ``warmup`` untimed ones)."""
-    for _ in range(warmup):
-        await fn()
-    rec = LatencyRecorder()
-    for _ in range(n):
-        start = time.perf_counter()
-        await fn()
-        rec.record(time.perf_counter() - start)
-    return rec
-
-
-def stime(fn: Callable[[], Any], n: int, warmup: int = 3) -> LatencyRecorder:
-    """Time ``n`` calls one by one (after ``warmup`` untimed ones)."""
-    for _ in range(warmup):
-        fn()
-    rec = LatencyRecorder()
-    for _ in range(n):
-        start = time.perf_counter()
-        fn()
-        rec.record(time.perf_counter() - start)
-    return rec
+    markdown_table(header, rows, title=title)
 
 
 # ------------------------------------------------------------------ 1. connections
@@ -110,7 +64,7 @@ async def connections(url: str, rtt: float, quick: bool) -> None:
         conn = await psycopg.AsyncConnection.connect(target, autocommit=True)
         await conn.close()
 
-    local = await atime(lambda: fresh(url), fresh_n * 2)
+    local = await atime_calls(lambda: fresh(url), fresh_n * 2)
     rows.append(["fresh connection, local socket", fresh_n * 2, fmt(local.percentile(50)), "-"])
     async with LatencyProxy.for_url(url, rtt=rtt) as proxy:
         remote = proxy.url
@@ -120,7 +74,7 @@ async def connections(url: str, rtt: float, quick: bool) -> None:
             proxy.stats().round_trips - before
         )  # the connect alone (close sends one message, no reply)
         await conn.close()
-        rec = await atime(lambda: fresh(remote), fresh_n, warmup=1)
+        rec = await atime_calls(lambda: fresh(remote), fresh_n, warmup=1)
         rows.append(
             [
                 f"fresh connection via proxy (RTT {rtt * 1e3:.0f} ms)",
@@ -156,7 +110,7 @@ async def connections(url: str, rtt: float, quick: bool) -> None:
                     async with pool.connection() as conn:
                         await conn.execute("select 1")
 
-                rec = await atime(borrow, borrow_n, warmup=50)
+                rec = await atime_calls(borrow, borrow_n, warmup=50)
                 rows.append(
                     [
                         f"{name}: borrow + return",
@@ -165,7 +119,7 @@ async def connections(url: str, rtt: float, quick: bool) -> None:
                         f"P95 {fmt(rec.percentile(95))}",
                     ]
                 )
-                rec = await atime(borrow_query, query_n)
+                rec = await atime_calls(borrow_query, query_n)
                 rows.append(
                     [
                         f"{name}: borrow + select 1 + return",
@@ -256,14 +210,14 @@ def vector_search(
                     build = fmt(time.perf_counter() - start)
                     built.add(options["index"])
                 found: list[int] = []
-                rec = LatencyRecorder()
                 for q in queries[:20]:
                     store.search("bench", q)  # warm-up: index pages into memory, plans
-                for q in queries:
-                    start = time.perf_counter()
+
+                def top1(q: Any, store: Any = store, found: list[int] = found) -> None:
                     hits = store.search("bench", q)
-                    rec.record(time.perf_counter() - start)
                     found.append(int(hits[0].query) if hits else -1)
+
+                rec = time_each(top1, list(queries))
                 recall = float(np.mean(np.asarray(found) == truth))
                 rows.append([size, name, build, fmt(rec.percentile(50)), f"{recall:.3f}"])
     table(
@@ -306,7 +260,7 @@ def store_lookups(
             ]
             for name, store in stores:
                 it = iter(np.resize(np.arange(len(queries)), n + 3))
-                rec = stime(
+                rec = time_calls(
                     lambda store=store, it=it, qs=queries: store.search(
                         "bench", qs[next(it)], now=1.0
                     ),

@@ -14,27 +14,16 @@ machine and its load, so the table says what it measured, on what.
 
 from __future__ import annotations
 
+from harness import aligned_table, have, machine_line, median_time  # first
+
+# isort: split
 import argparse
-import platform
-import statistics
-import time
 import tracemalloc
-from collections.abc import Callable
 
 import numpy as np
 
 from perflab.formulas import erlang_c
 from perflab.sim import simulate, simulate_mmc
-
-
-def _median_time(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
-    fn()  # warm-up: imports, embedder load, caches
-    times, result = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
 
 
 def simpy_mmc(lam: float, mu: float, servers: int, customers: int, seed: int) -> float:
@@ -73,10 +62,10 @@ def main() -> None:
     rows: list[tuple[str, str, str]] = []
 
     n = 10_000
-    wall, result = _median_time(lambda: simulate("agency", requests=n, seed=1), repeats)
+    wall, result = median_time(lambda: simulate("agency", requests=n, seed=1), repeats)
     rows.append(("agency, 10^4 articles: wall time", f"{wall:.3f} s", ""))
     rows.append(("  simulated articles per wall second", f"{n / wall:,.0f}", "aim >= 5,000"))
-    rows.append(("  virtual time simulated", f"{result.summary.duration_s:,.0f} s", ""))  # type: ignore[attr-defined]
+    rows.append(("  virtual time simulated", f"{result.summary.duration_s:,.0f} s", ""))
 
     tracemalloc.start()
     simulate("agency", requests=100_000, seed=2)
@@ -85,23 +74,24 @@ def main() -> None:
     rows.append(("peak memory, 10^5 requests (tracemalloc)", f"{peak / 2**20:.1f} MiB", ""))
 
     lam, mu, c, customers = 2.4, 1.0, 3, 100_000
-    ours, ours_result = _median_time(lambda: simulate_mmc(lam, mu, c, customers, seed=1), repeats)
-    theirs, simpy_mean = _median_time(lambda: simpy_mmc(lam, mu, c, customers, seed=1), repeats)
+    ours, ours_result = median_time(lambda: simulate_mmc(lam, mu, c, customers, seed=1), repeats)
     theory = erlang_c(lam, mu, c).mean_wait_s
     rows.append(("M/M/3 load 0.8, 10^5 customers: simulate_mmc", f"{ours:.3f} s", ""))
-    rows.append(("  SimPy (process per customer + Resource)", f"{theirs:.3f} s", ""))
-    rows.append(("  wall-time ratio simulate_mmc / SimPy", f"{ours / theirs:.2f}", "aim <= 1.5"))
+    if have("simpy"):
+        theirs, simpy_mean = median_time(lambda: simpy_mmc(lam, mu, c, customers, seed=1), repeats)
+        rows.append(("  SimPy (process per customer + Resource)", f"{theirs:.3f} s", ""))
+        rows.append(
+            ("  wall-time ratio simulate_mmc / SimPy", f"{ours / theirs:.2f}", "aim <= 1.5")
+        )
+    else:
+        rows.append(("  SimPy (process per customer + Resource)", "not installed", ""))
     rows.append(("  mean wait: Erlang C", f"{theory:.4f} s", ""))
-    rows.append(("  mean wait: simulate_mmc (one run)", f"{ours_result.mean_wait_s:.4f} s", ""))  # type: ignore[attr-defined]
-    rows.append(("  mean wait: SimPy (one run)", f"{simpy_mean:.4f} s", ""))
+    rows.append(("  mean wait: simulate_mmc (one run)", f"{ours_result.mean_wait_s:.4f} s", ""))
+    if have("simpy"):
+        rows.append(("  mean wait: SimPy (one run)", f"{simpy_mean:.4f} s", ""))
 
-    width = max(len(r[0]) for r in rows)
-    print(
-        f"perflab.sim benchmark: Python {platform.python_version()}, {platform.machine()}, "
-        f"median of {repeats} after a warm-up"
-    )
-    for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>12}  {note}")
+    print(machine_line("perflab.sim benchmark", median_of=f"{repeats} after a warm-up"))
+    aligned_table(rows)
     print(
         "One run of either M/M/c wanders from Erlang C by chance; tests/sim/test_queueing.py "
         "checks the formula against replications."
