@@ -18,6 +18,7 @@ None of these is thread-safe: use one per thread, or guard it with a lock.
 from __future__ import annotations
 
 import math
+import operator
 from array import array
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass
@@ -43,6 +44,7 @@ __all__ = [
     "Timer",
     "format_duration",
     "hit_rate",
+    "renamed",
 ]
 
 FloatArray = Float64Array  # float64 samples (perflab.arrays)
@@ -107,6 +109,23 @@ def hit_rate(hits: int, lookups: int) -> float:
     (0.75, 0.0)
     """
     return hits / lookups if lookups else 0.0
+
+
+def renamed(new: str) -> property:
+    """A read-only alias of attribute ``new`` (dotted paths allowed), for a renamed field.
+
+    Old names stay silent (no warning: a warning would change a notebook's output);
+    CHANGELOG.md lists each under "Deprecated".
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Run:
+    ...     latency: LatencySummary
+    ...     p95_latency_s = renamed("latency.p95_s")
+    >>> Run(LatencySummary.of([1.0, 2.0])).p95_latency_s
+    1.95
+    """
+    return property(operator.attrgetter(new), doc=f"Deprecated alias of ``{new}``.")
 
 
 def format_duration(seconds: float) -> str:

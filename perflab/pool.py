@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from perflab.clock import Clock, default_clock
 from perflab.errors import PoolClosed, PoolTimeout
-from perflab.metrics import LatencyRecorder
+from perflab.metrics import LatencyRecorder, renamed
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -100,15 +100,8 @@ class PoolStats:
     opening: int
     waiting: int
 
-    @property
-    def wait_p50_s(self) -> float:
-        """Deprecated alias of ``pool_wait_p50_s``."""
-        return self.pool_wait_p50_s
-
-    @property
-    def wait_p95_s(self) -> float:
-        """Deprecated alias of ``pool_wait_p95_s``."""
-        return self.pool_wait_p95_s
+    wait_p50_s = renamed("pool_wait_p50_s")  # deprecated aliases (CHANGELOG.md)
+    wait_p95_s = renamed("pool_wait_p95_s")
 
 
 class _Entry(Generic[T]):

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from perflab.cache.store import LoggedLookup
-from perflab.metrics import hit_rate
+from perflab.metrics import hit_rate, renamed
 
 __all__ = ["ThresholdReplay", "as_recorded", "false_hits_at", "is_audited", "replay"]
 
@@ -69,10 +69,7 @@ class ThresholdReplay:
         """``false_hits / hits`` (0.0 with no hits): the share of served answers that were wrong."""
         return self.false_hits / self.hits if self.hits else 0.0
 
-    @property
-    def false_hit_rate(self) -> float | None:
-        """Deprecated alias of ``audited_false_rate`` (false hits / audited lookups)."""
-        return self.audited_false_rate
+    false_hit_rate = renamed("audited_false_rate")  # deprecated alias (CHANGELOG.md)
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain dict (JSON-ready), with ``false_hits_per_hit``.

@@ -18,7 +18,7 @@ import numpy as np
 
 from perflab.config import PROFILES, Settings, load_settings
 from perflab.errors import SimulationError
-from perflab.metrics import LatencySummary, hit_rate
+from perflab.metrics import LatencySummary, hit_rate, renamed
 from perflab.pool import PoolStats
 from perflab.sim.faults import Fault, ServiceStats
 from perflab.sim.loop import run_virtual
@@ -123,30 +123,11 @@ class SimSummary:
 
     # Deprecated names (CHANGELOG.md "Deprecated"): silent aliases, so notebooks that
     # read them print what they printed. The lead's notebook sweep retires them.
-    @property
-    def p50_latency_s(self) -> float:
-        """Deprecated alias of ``latency.p50_s``."""
-        return self.latency.p50_s
-
-    @property
-    def p95_latency_s(self) -> float:
-        """Deprecated alias of ``latency.p95_s``."""
-        return self.latency.p95_s
-
-    @property
-    def p99_latency_s(self) -> float:
-        """Deprecated alias of ``latency.p99_s``."""
-        return self.latency.p99_s
-
-    @property
-    def mean_latency_s(self) -> float:
-        """Deprecated alias of ``latency.mean_s``."""
-        return self.latency.mean_s
-
-    @property
-    def false_hit_rate(self) -> float:
-        """Deprecated alias of ``false_hits_per_hit``."""
-        return self.false_hits_per_hit
+    p50_latency_s = renamed("latency.p50_s")
+    p95_latency_s = renamed("latency.p95_s")
+    p99_latency_s = renamed("latency.p99_s")
+    mean_latency_s = renamed("latency.mean_s")
+    false_hit_rate = renamed("false_hits_per_hit")
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as a plain, JSON-ready dict (NaN becomes ``None``).
@@ -157,7 +138,8 @@ class SimSummary:
         """
         out = asdict(self)
         out.update({old: getattr(self, old) for old in DEPRECATED_SUMMARY_NAMES})
-        return _json_ready(out)
+        ready: dict[str, Any] = _json_ready(out)
+        return ready
 
     def metrics(self) -> dict[str, float]:
         """The run under the engine's metric names: the dict ``perflab.alerts.evaluate`` reads.
@@ -425,7 +407,10 @@ def summarise_run(profile: str, seed: int, pipe: Pipeline, start: float) -> SimR
     cost = sum(s.cost_usd for s in services.values())
     pool = pipe.pool.stats() if pipe.pool is not None else None
     if pool is not None:
-        wait_p95, saturation = pool.pool_wait_p95_s, pool.saturated_s / duration if duration else 0.0
+        wait_p95, saturation = (
+            pool.pool_wait_p95_s,
+            pool.saturated_s / duration if duration else 0.0,
+        )
     else:
         wait_p95 = float(np.percentile(frame["pool_wait_s"], 95))
         saturation = math.nan

@@ -19,12 +19,12 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
 
 
-__all__ = ["STILL_NOTE"]
+__all__ = ["STILL_NOTE", "explorer", "pct", "plot_widget", "png", "still_png", "table"]
 
 _PLOT_WIDTH = "700px"
 
 
-def _png(fig: Figure) -> bytes:
+def png(fig: Figure) -> bytes:
     """Render ``fig`` to PNG bytes and close it (so the inline backend never shows it twice)."""
     import matplotlib.pyplot as plt
 
@@ -35,7 +35,7 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _plot_widget() -> Any:
+def plot_widget() -> Any:
     import ipywidgets as widgets
 
     return widgets.Image(format="png", layout=widgets.Layout(width=_PLOT_WIDTH, max_width="100%"))
@@ -44,7 +44,7 @@ def _plot_widget() -> Any:
 STILL_NOTE = "a still picture of the explorer: run the notebook to move its controls"
 
 
-def _still_png(fig: Figure) -> bytes:
+def still_png(fig: Figure) -> bytes:
     """Render ``fig`` with a note above it saying it is a still, then close it."""
     import matplotlib.pyplot as plt
 
@@ -101,7 +101,7 @@ def _explorer_class() -> type[Any]:
     return Explorer
 
 
-def _explorer(
+def explorer(
     children: Sequence[Any],
     *,
     name: str,
@@ -114,13 +114,13 @@ def _explorer(
         children: the explorer's widgets, top to bottom.
         name: what it is, e.g. ``"Amdahl explorer (sliders P and S)"``.
         summary: returns the current state in one line of words.
-        still: returns a PNG of the current plot (made with ``_still_png``), or
+        still: returns a PNG of the current plot (made with ``still_png``), or
             ``None`` when there is no plot to show.
     """
     return _explorer_class()(children, name=name, summary=summary, still=still)
 
 
-def _table(rows: Sequence[tuple[str, str]]) -> str:
+def table(rows: Sequence[tuple[str, str]]) -> str:
     cells = "".join(
         f"<tr><td style='text-align:left;padding-right:1em'>{html.escape(k)}</td>"
         f"<td style='text-align:right'>{html.escape(v)}</td></tr>"
@@ -129,5 +129,5 @@ def _table(rows: Sequence[tuple[str, str]]) -> str:
     return f"<table>{cells}</table>"
 
 
-def _pct(value: float) -> str:
+def pct(value: float) -> str:
     return "n/a" if math.isnan(value) else f"{value:.1%}"

@@ -16,12 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from perflab.formulas import amdahl_speedup
-from perflab.widgets._common import (
-    _explorer,
-    _plot_widget,
-    _png,
-    _still_png,
-)
+from perflab.widgets._common import explorer, plot_widget, png, still_png
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
@@ -135,12 +130,12 @@ def amdahl_explorer(p: float = 0.9, s: float = 2.0) -> Any:
         value=s, base=10, min=-0.3, max=3.0, step=0.01, description="S", readout_format=".3g"
     )
     text = widgets.HTML()
-    plot = _plot_widget()
+    plot = plot_widget()
 
     def update(_change: object = None) -> None:
         view = amdahl_view(p_slider.value, s_slider.value)
         text.value = f"<b>{html.escape(view.describe())}</b>"
-        plot.value = _png(_amdahl_figure(view))
+        plot.value = png(_amdahl_figure(view))
 
     def current() -> AmdahlView:
         return amdahl_view(p_slider.value, s_slider.value)
@@ -148,9 +143,9 @@ def amdahl_explorer(p: float = 0.9, s: float = 2.0) -> Any:
     p_slider.observe(update, names="value")
     s_slider.observe(update, names="value")
     update()
-    return _explorer(
+    return explorer(
         [widgets.HBox([p_slider, s_slider]), text, plot],
         name="Amdahl explorer (sliders P and S)",
         summary=lambda: current().describe(),
-        still=lambda: _still_png(_amdahl_figure(current())),
+        still=lambda: still_png(_amdahl_figure(current())),
     )

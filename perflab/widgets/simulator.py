@@ -9,14 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from perflab.errors import PerflabError
-from perflab.widgets._common import (
-    _explorer,
-    _pct,
-    _plot_widget,
-    _png,
-    _still_png,
-    _table,
-)
+from perflab.widgets._common import explorer, pct, plot_widget, png, still_png, table
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
@@ -57,7 +50,7 @@ class SimView:
             ("cost per article", f"${s.cost_per_article_usd:.5f}"),
             (
                 "cache hit rate / false hits",
-                f"{_pct(s.hit_rate)} / {_pct(s.false_hits_per_hit)} of hits",
+                f"{pct(s.hit_rate)} / {pct(s.false_hits_per_hit)} of hits",
             ),
             ("429s / failed articles", f"{self.rate_limited} / {self.failed}"),
         ]
@@ -201,7 +194,7 @@ def sim_explorer(
     run = widgets.Button(description="Run", button_style="primary", icon="play")
     status = widgets.HTML()
     text = widgets.HTML()
-    plot = _plot_widget()
+    plot = plot_widget()
     shown: list[SimView] = []  # the run on screen, for the still picture
 
     def load_profile(_change: object = None) -> None:
@@ -235,8 +228,8 @@ def sim_explorer(
         from perflab import viz
 
         label = html.escape(viz.simulated_label(view.params))
-        text.value = f"<b>{label}</b> (virtual clock)" + _table(view.rows())
-        plot.value = _png(_sim_figure(view))
+        text.value = f"<b>{label}</b> (virtual clock)" + table(view.rows())
+        plot.value = png(_sim_figure(view))
         status.value = ""
         shown[:] = [view]
 
@@ -257,9 +250,9 @@ def sim_explorer(
         rows = "; ".join(f"{k} {v}" for k, v in view.rows())
         return f"{viz.simulated_label(view.params)} (virtual clock): {rows}"
 
-    return _explorer(
+    return explorer(
         [controls, widgets.HBox([run, status]), text, plot],
         name="Simulator explorer (controls and a Run button)",
         summary=summary,
-        still=lambda: _still_png(_sim_figure(shown[-1])) if shown else None,
+        still=lambda: still_png(_sim_figure(shown[-1])) if shown else None,
     )

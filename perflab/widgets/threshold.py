@@ -13,14 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from perflab.cache.calibration import ThresholdCurve, ThresholdPoint, threshold_curve
-from perflab.widgets._common import (
-    _explorer,
-    _pct,
-    _plot_widget,
-    _png,
-    _still_png,
-    _table,
-)
+from perflab.widgets._common import explorer, pct, plot_widget, png, still_png, table
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
@@ -59,8 +52,8 @@ class ThresholdView:
             ("hits (of pairs)", f"{pt.hits} of {self.curve.n_pairs}"),
             ("false hits", str(pt.false_hits)),
             (f"precision [{self.curve.confidence:.0%} CI]", precision),
-            ("recall", _pct(pt.recall)),
-            ("hit rate", _pct(pt.hit_rate)),
+            ("recall", pct(pt.recall)),
+            ("hit rate", pct(pt.hit_rate)),
         ]
 
 
@@ -157,7 +150,7 @@ def threshold_explorer(
         value=threshold, min=0.0, max=1.0, step=0.01, description="threshold", readout_format=".2f"
     )
     text = widgets.HTML()
-    plot = _plot_widget()
+    plot = plot_widget()
 
     def update(_change: object = None) -> None:
         view = threshold_view(sims, same, slider.value, pairs=pairs)
@@ -167,17 +160,17 @@ def threshold_explorer(
         more = len(view.false_pairs) - max_listed
         tail = f"<li>... and {more} more</li>" if more > 0 else ""
         false_hits = f"<ul>{listed}{tail}</ul>" if listed else "<p>no false hits</p>"
-        text.value = _table(view.rows()) + "<b>false hits (wrong answers served):</b>" + false_hits
-        plot.value = _png(_threshold_figure(view, title))
+        text.value = table(view.rows()) + "<b>false hits (wrong answers served):</b>" + false_hits
+        plot.value = png(_threshold_figure(view, title))
 
     def current() -> ThresholdView:
         return threshold_view(sims, same, slider.value, pairs=pairs)
 
     slider.observe(update, names="value")
     update()
-    return _explorer(
+    return explorer(
         [slider, text, plot],
         name="Threshold explorer (a threshold slider)",
         summary=lambda: "; ".join(f"{k} {v}" for k, v in current().rows()),
-        still=lambda: _still_png(_threshold_figure(current(), title)),
+        still=lambda: still_png(_threshold_figure(current(), title)),
     )
