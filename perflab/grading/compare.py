@@ -254,6 +254,18 @@ def _first_difference(got: Any, expected: Any, where: str = "") -> str | None:
     return None if same else f"got {show(got)}"
 
 
+def _builtins(value: Any, depth: int = 0) -> Any:
+    """Data read back from a notebook as exact builtins: nbformat gives its dicts as
+    ``NotebookNode`` (a dict subclass), which the type checks here would not accept."""
+    if depth > 40:
+        return value
+    if isinstance(value, dict):
+        return {k: _builtins(v, depth + 1) for k, v in value.items()}
+    if type(value) is list:
+        return [_builtins(v, depth + 1) for v in value]
+    return value
+
+
 def judge(
     kind: str, got: Any, expected: Any = None, rel_tol: float = 1e-6, abs_tol: float = 0.0
 ) -> tuple[bool, str]:
@@ -273,6 +285,7 @@ def judge(
         rel_tol: relative tolerance for ``"close"`` (``math.isclose`` semantics).
         abs_tol: absolute tolerance for ``"close"``; the slack of a rule's operator.
     """
+    got, expected = _builtins(got), _builtins(expected)
     if kind == "close":
         return _close(got, expected, rel_tol, abs_tol)
     if kind == "equal":

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import nbformat
 import pytest
 
-from perflab.grading.checks import capture
+from perflab.grading import checks
+from perflab.grading.checks import MIME_TYPE, capture
+from perflab.grading.grade import _Cell, _verdicts
 from perflab.grading.notebook import cell_tag
+from perflab.grading.reference import graded_source
 
 from .wrong_answers_03t import WRONG as WRONG_03T
 from .wrong_answers_05b import WRONG as WRONG_05B
@@ -93,24 +97,28 @@ def _solution(name: str) -> Any:
     return nbformat.read(ROOT / "solutions" / f"{name}.ipynb", as_version=4)
 
 
-def _run(name: str, exercise: str, spoil: str, seed: int) -> list[dict[str, Any]]:
+def _run(
+    name: str, exercise: str, spoil: str, seed: int, graded: bool = False
+) -> list[dict[str, Any]]:
+    """The records of ``exercise``'s checks after ``spoil``; ``graded``: the check cells in
+    the form a learner's graded run executes (no expected value in them)."""
     nb = _solution(name)
     ns: dict[str, Any] = {}
-    checks = []
+    sources = []
     for c in nb.cells:
         if c.cell_type != "code":
             continue
         tag = cell_tag(c)
         if tag is not None and tag.role == "check":
             if tag.exercise == exercise:
-                checks.append(c.source)
+                sources.append(graded_source(c.source) if graded else c.source)
             continue
         exec(compile(c.source, "<cell>", "exec"), ns)  # noqa: S102
         if tag is not None and tag.role == "parameters":
             ns["seed"] = seed
     exec(spoil, ns)  # noqa: S102
     with capture() as records:
-        for source in checks:
+        for source in sources:
             exec(compile(source, "<check>", "exec"), ns)  # noqa: S102
     return records
 
@@ -137,3 +145,39 @@ def test_wrong_answer_fails_its_check(name: str, exercise: str, what: str, spoil
     assert all(r["status"] in ("passed", "info") for r in untouched)
     records = {r["what"]: r for r in _run(name, exercise, spoil, seed=11)}
     assert records[what]["status"] == "failed", records[what]["message"]
+
+
+_MINE = ("01", "02", "03", "04", "05", "06", "07", "08", "09", "10", "11")
+GRADED = [w for w in WRONG if w[0][:2] in _MINE]
+
+
+@pytest.mark.parametrize(
+    ("name", "exercise", "what", "spoil"), GRADED, ids=[f"{e}:{w[:30]}" for _, e, w, _ in GRADED]
+)
+def test_wrong_answer_fails_in_the_grader(
+    name: str, exercise: str, what: str, spoil: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Judged the way ``perflab check`` judges: the reference solution's records (its run
+    with ``PERFLAB_CHECK_ROLE=reference``) against the answers of the graded form of the
+    check cells, compared in this process by grade.py. The untouched solution passes
+    every check; the spoiled answer fails exactly the check that watches it."""
+    monkeypatch.setattr(checks, "_REFERENCE_RUN", True)
+    reference = _run(name, exercise, "pass", seed=11)
+    monkeypatch.setattr(checks, "_REFERENCE_RUN", False)
+
+    def verdicts(spoil: str) -> tuple[list[str], list[str]]:
+        records = _run(name, exercise, spoil, seed=11, graded=True)
+        assert all("expected" not in r for r in records)  # nothing expected in the kernel
+        outputs = [{"output_type": "display_data", "data": {MIME_TYPE: r}} for r in records]
+        # as the grader reads them: out of a saved notebook (dicts become NotebookNodes)
+        cell = nbformat.from_dict(json.loads(json.dumps({"outputs": outputs})))
+        wanted = nbformat.from_dict(json.loads(json.dumps(reference)))
+        found = _verdicts(exercise, _Cell(1, "the check cell", cell), wanted)
+        assert not isinstance(found, str), found
+        return found
+
+    passed, failed = verdicts("pass")
+    assert not failed, failed
+    assert what in passed
+    passed, failed = verdicts(spoil)
+    assert what not in passed, f"{what!r} passed with {spoil!r}"

@@ -137,6 +137,12 @@ WRONG = [
     ),
     (
         "07_batching",
+        "07.run",
+        "the hidden limit is below your smallest 413",
+        "limit_high = limit_low",
+    ),
+    (
+        "07_batching",
         "07.chunks",
         "chunks without overlap",
         "n_chunks = math.ceil(len(text) / chunk_size)",
