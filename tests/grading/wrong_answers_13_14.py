@@ -30,8 +30,7 @@ WRONG = [
         "13_adaptive_cache",
         "13.predict",
         "extra API calls per extra hit",
-        "extra_calls_per_extra_hit = (with_pf['misses'] - without['misses'])"
-        " / (with_pf['hits'] - without['hits'])",
+        "extra_calls_per_extra_hit = with_pf['misses'] / (with_pf['hits'] - without['hits'])",
     ),
     (
         "13_adaptive_cache",
