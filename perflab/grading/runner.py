@@ -17,6 +17,7 @@ them. A run in which no exercise passed, or a cell timed out, ends the seeds ear
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import secrets
 import sys
@@ -49,11 +50,30 @@ from perflab.grading.results import (
     prediction_from_record,
 )
 
-__all__ = ["CheckOptions", "check_notebook", "check_paths", "collect", "fresh_seeds"]
+__all__ = [
+    "DEFAULT_SEEDS",
+    "CheckOptions",
+    "check_notebook",
+    "check_paths",
+    "collect",
+    "fresh_seeds",
+    "reference_jobs",
+]
 
 
-def fresh_seeds(count: int = 2) -> tuple[int, ...]:
+#: Fresh seeds per grading run unless the teacher asks for more (``perflab check --seeds N``)
+#: or gives them (``--seed``). One is enough: the seed is drawn after the learner
+#: submitted, from 2**31 values, so no table keyed on it can exist, and an answer pasted
+#: from another run is compared with this run's own reference values. A second fresh
+#: seed only squares the chance that a constant happens to fall within a check's
+#: tolerance of a random draw, and it doubles the room's grading time (docs/room-at-scale.md).
+DEFAULT_SEEDS = 1
+
+
+def fresh_seeds(count: int = DEFAULT_SEEDS) -> tuple[int, ...]:
     """``count`` distinct random seeds (0 to 2**31 - 1): a table of answers can't know them."""
+    if count < 1:
+        raise ValueError(f"count must be >= 1, got {count}")
     seeds: set[int] = set()
     while len(seeds) < count:
         seeds.add(secrets.randbelow(2**31))
@@ -65,8 +85,8 @@ class CheckOptions:
     """How notebooks are run.
 
     Attributes:
-        seeds: the seeds injected as the ``seed`` parameter, one run each; fresh random
-            ones for each ``CheckOptions`` unless given.
+        seeds: the seeds injected as the ``seed`` parameter, one run each; unless given,
+            ``DEFAULT_SEEDS`` (one) fresh random seed for each ``CheckOptions``.
         timeout_s: per-cell timeout; the cell is interrupted when it is exceeded.
         run_cap_s: cap on one whole run; None means start-up plus a timeout per code cell.
         output_cap_bytes: output kept per run beyond which output is dropped (check
@@ -321,20 +341,68 @@ def collect(paths: Iterable[str | Path]) -> list[tuple[Path, str]]:
     return found
 
 
+def reference_jobs(
+    items: Iterable[tuple[Path, str]], options: CheckOptions
+) -> list[Callable[[], None]]:
+    """One job per (reference solution, parameters) the room will need, in room order.
+
+    Each job makes that reference run and puts it in ``options.cache``, where every
+    learner's run with the same exercise and seed finds it. Run them first, on the same
+    workers: the room's expected values are then ready before its learners' runs ask,
+    and a reference that fails is known (and retried) before any learner waits on it.
+    A notebook that can't be read or identified adds nothing (its own grading says why).
+    """
+    from perflab.grading.identity import identify
+
+    wanted: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for nb_path, _ in items:
+        try:
+            nb = read_notebook(nb_path)
+            found = identify(nb, nb_path, options.expect, options.reference_dirs)
+        except Exception:  # noqa: BLE001, S112 - graded (and explained) with the notebook
+            continue
+        if found.refusal is not None or found.reference is None:
+            continue
+        params = found.manifest.parameters
+        for seed in options.seeds if "seed" in params else (None,):
+            parameters = dict(params) if seed is None else {**params, "seed": seed}
+            text = json.dumps(parameters, sort_keys=True, default=repr)
+            wanted.setdefault(
+                f"{Path(found.reference).resolve()}\0{text}", (found.reference, parameters)
+            )
+
+    def job(path: Path, parameters: dict[str, Any]) -> Callable[[], None]:
+        def run() -> None:
+            try:
+                options.cache.get(
+                    path, parameters, lambda: _run_reference(path, parameters, options)
+                )
+            except Exception:  # noqa: BLE001, S110 - the learner run retries and reports it
+                pass
+
+        return run
+
+    return [job(path, parameters) for path, parameters in wanted.values()]
+
+
 def check_paths(
     paths: Iterable[str | Path],
     options: CheckOptions | None = None,
     workers: int = 1,
     progress: bool = False,
     on_done: Callable[[NotebookReport], None] | None = None,
+    references_first: bool = True,
 ) -> list[NotebookReport]:
     """Check many notebooks, up to ``workers`` at a time; reports come back in input order.
 
+    With ``references_first`` (the default) the reference runs the room needs, one per
+    exercise and seed, are scheduled before any learner's (:func:`reference_jobs`).
     One bad submission never stops the batch: it gets an ``ungraded`` row.
     """
     items = collect(paths)
     if not items:
         return []
+    options = options or CheckOptions()
     reports: list[NotebookReport | None] = [None] * len(items)
     bar: Any = None
     if progress:
@@ -354,7 +422,10 @@ def check_paths(
         if bar is not None:
             bar.update(1)
 
+    first = reference_jobs(items, options) if references_first else []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for job in first:  # the executor takes jobs in order: these start first
+            pool.submit(job)
         list(pool.map(one, range(len(items))))
     if bar is not None:
         bar.close()
