@@ -6,7 +6,14 @@ point: the runner can kill it (and the kernel it started) when the whole-run cap
 whatever the learner's code does.
 
 Before anything else the worker confines itself and the kernel it will start
-(``perflab.grading.sandbox.confine``: mounts, limits, a throwaway uid).
+(``perflab.grading.sandbox.confine``: mounts, limits). Then, before the kernel starts,
+it puts what it writes out of the kernel's reach (:class:`_Outputs`): it opens its own
+folder (``output.ipynb``, ``result.json``) by a descriptor and covers the folder's path
+with an empty read-only mount, makes itself non-dumpable (no ``/proc/<pid>/fd`` or
+ptrace for a process without ``CAP_SYS_PTRACE``), and starts the kernel either as a
+second throwaway uid (the grader runs as root) or with every capability dropped (a user
+namespace, where the worker is root of its own). A kernel can then neither rewrite the
+saved notebook or the result nor reach the worker's memory or descriptors.
 
 The engine differs from papermill's stock one in five ways, each for a known trap:
 errors don't stop the run (every exercise gets graded); a cell over its timeout is
@@ -32,6 +39,77 @@ from typing import Any
 from perflab.grading.checks import MIME_TYPE
 
 RUN_KEY = "perflab_run"
+_PR_SET_DUMPABLE = 4
+
+
+class _Outputs:
+    """The worker's folder, written through a descriptor the kernel can't reach.
+
+    :meth:`hide` opens the folder and mounts an empty read-only tmpfs over its path (in
+    the run's own mount namespace): from then on only this process reaches the folder,
+    by the descriptor, and the runner outside the namespace sees the files as written.
+    """
+
+    def __init__(self, folder: str, also: tuple[str, ...] = ()) -> None:
+        self.folder = folder
+        self.also = also  # the same folder by other paths (its path outside the jail)
+        self.fd: int | None = None
+        self.last_notebook = ""  # the last notebook written, as JSON text
+
+    def hide(self) -> bool:
+        """Cover the folder's path; True when the kernel can no longer reach it."""
+        from perflab.grading import sandbox
+
+        fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+        if os.path.realpath(os.getcwd()) in (self.folder, *self.also):
+            os.chdir(os.path.dirname(self.folder))  # stay somewhere that still resolves
+        paths = [self.folder, *(p for p in self.also if p != self.folder and os.path.isdir(p))]
+        if not all(sandbox.cover(p) for p in paths):
+            os.close(fd)
+            return False
+        self.fd = fd
+        return True
+
+    def write(self, name: str, text: str) -> None:
+        """Replace the file ``name`` in the folder with ``text``, atomically."""
+        data = text.encode("utf-8")
+        if self.fd is None:
+            partial = Path(self.folder) / f".{name}.partial"
+            partial.write_bytes(data)
+            os.replace(partial, Path(self.folder) / name)
+            return
+        partial = f".{name}.partial"
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=self.fd)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(partial, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+
+    def write_notebook(self, nb: Any, path: Any, *args: Any, **kwargs: Any) -> None:
+        """papermill's ``write_ipynb``, for the output notebook (others go to papermill)."""
+        import nbformat
+
+        if Path(str(path)).name != "output.ipynb" or str(Path(str(path)).parent) != self.folder:
+            _ORIGINAL_WRITE[0](nb, path, *args, **kwargs)
+            return
+        self.last_notebook = nbformat.writes(nb)
+        self.write("output.ipynb", self.last_notebook)
+
+
+_ORIGINAL_WRITE: list[Any] = []
+
+
+def _not_dumpable() -> bool:
+    """PR_SET_DUMPABLE 0: a process without CAP_SYS_PTRACE can't trace this one or open
+    its ``/proc/<pid>/fd`` or ``mem``, even with the same uid (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return bool(libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0) == 0)
+    except (OSError, AttributeError):
+        return False
 
 
 def _make_engine() -> Any:
@@ -44,8 +122,16 @@ def _make_engine() -> Any:
     from papermill.utils import merge_kwargs, remove_args
 
     class Client(PapermillNotebookClient):  # type: ignore[misc]
-        def __init__(self, nb_man: Any, output_cap: int, interrupt_grace: float, **kw: Any) -> None:
+        def __init__(
+            self,
+            nb_man: Any,
+            output_cap: int,
+            interrupt_grace: float,
+            guard: Any = None,
+            **kw: Any,
+        ) -> None:
             super().__init__(nb_man, **kw)
+            self.guard = guard  # _Guard: how the kernel is kept from the worker
             self.output_cap = output_cap
             self.interrupt_grace = interrupt_grace
             self.output_bytes = 0
@@ -58,7 +144,11 @@ def _make_engine() -> Any:
             # without encryption" warning, and parallel runs can't collide on a port.
             km = super().create_kernel_manager()
             km.transport = "ipc"
-            km.ip = str(Path(self.nb_man.output_path).parent / "k")
+            guard = self.guard
+            folder = guard.ipc_dir if guard is not None and guard.ipc_dir else None
+            km.ip = str(Path(folder or Path(self.nb_man.output_path).parent) / "k")
+            if guard is not None:
+                guard.prepare(km)
             return km
 
         def _run_info(self) -> dict[str, Any]:
@@ -67,6 +157,9 @@ def _make_engine() -> Any:
 
         def execute(self, **kwargs: Any) -> Any:
             self.reset_execution_trackers()
+            if self.guard is not None:
+                self.guard.before_kernel()
+                kwargs.update(self.guard.launch_kwargs())
             with self.setup_kernel(**kwargs):
                 self.papermill_execute_cells()
             return self.nb
@@ -166,6 +259,7 @@ def _make_engine() -> Any:
             **kwargs: Any,
         ) -> Any:
             kwargs = remove_args(["input_path"], **kwargs)
+            kwargs["guard"] = _GUARD[0] if _GUARD else None
             safe_kwargs = remove_args(["timeout", "startup_timeout"], **kwargs)
             final_kwargs = merge_kwargs(
                 safe_kwargs,
@@ -179,6 +273,85 @@ def _make_engine() -> Any:
             return Client(nb_man, **final_kwargs).execute()
 
     return Engine
+
+
+class _Guard:
+    """Keeps the kernel away from the worker: the folder, the uid or the capabilities.
+
+    Attributes:
+        outputs: where the worker writes.
+        kernel_uid: the kernel's own uid (the grader runs as root), or None.
+        ipc_dir: the kernel's folder for its sockets and connection file.
+        hide: whether to cover the worker's folder (in the run's mount namespace).
+        not_enforced: what could not be put in place.
+    """
+
+    def __init__(self, outputs: _Outputs, spec: dict[str, Any]) -> None:
+        self.outputs = outputs
+        uid = spec.get("kernel_uid")
+        self.kernel_uid = int(uid) if uid is not None and os.geteuid() == 0 else None
+        self.ipc_dir = str(spec.get("ipc_dir") or "")
+        self.hide = bool(spec.get("hide_outputs"))
+        self.not_enforced: list[str] = []
+
+    def before_kernel(self) -> None:
+        if self.hide and not self.outputs.hide():
+            self.not_enforced.append(
+                "the run's folder could not be hidden from the kernel: it could rewrite "
+                "the saved notebook"
+            )
+        elif not self.hide:
+            self.not_enforced.append(
+                "no mount namespace: the kernel can reach the worker's folder and could "
+                "rewrite the saved notebook"
+            )
+        if not _not_dumpable() and sys.platform.startswith("linux"):
+            self.not_enforced.append("the worker could not make itself non-dumpable")
+
+    def drop_prefix(self) -> list[str]:
+        """``setpriv`` dropping every capability, for a kernel that would be root (of a
+        user namespace, or root with no throwaway uid); [] when not needed or missing."""
+        import shutil
+
+        if self.kernel_uid is not None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+            return []
+        exe = shutil.which("setpriv")
+        if exe is None:
+            self.not_enforced.append(
+                "the kernel keeps root's capabilities (util-linux setpriv missing)"
+            )
+            return []
+        return [exe, "--bounding-set=-all", "--inh-caps=-all", "--no-new-privs", "--"]
+
+    def prepare(self, km: Any) -> None:
+        """Give the kernel its own uid's connection file, or a capability-less command."""
+        prefix = self.drop_prefix()
+        if prefix:
+            format_cmd = km.format_kernel_cmd
+
+            def dropped(extra_arguments: list[str] | None = None) -> list[str]:
+                return [*prefix, *format_cmd(extra_arguments=extra_arguments)]
+
+            km.format_kernel_cmd = dropped
+        uid = self.kernel_uid
+        if uid is not None:
+            write = km.write_connection_file
+
+            def readable_by_kernel(**kw: Any) -> Any:
+                done = write(**kw)
+                os.chown(km.connection_file, uid, uid)
+                return done
+
+            km.write_connection_file = readable_by_kernel
+
+    def launch_kwargs(self) -> dict[str, Any]:
+        """Popen arguments that start the kernel as its own uid (empty when it has none)."""
+        if self.kernel_uid is None:
+            return {}
+        return {"user": self.kernel_uid, "group": self.kernel_uid, "extra_groups": []}
+
+
+_GUARD: list[_Guard] = []
 
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +368,13 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     # papermill would add an error banner cell and raise when a cell failed: the grader
     # reads errors from the cells itself, and cell numbers must stay the learner's.
     papermill.execute.raise_for_execution_errors = lambda nb, output_path: None
+    import papermill.engines
+
+    outputs = _GUARD[0].outputs if _GUARD else _Outputs(str(Path(spec["output"]).parent))
+    if not _ORIGINAL_WRITE:
+        _ORIGINAL_WRITE.append(papermill.execute.write_ipynb)
+    papermill.execute.write_ipynb = outputs.write_notebook
+    papermill.engines.write_ipynb = outputs.write_notebook
     papermill_engines.register("perflab", _make_engine())
     try:
         papermill.execute_notebook(
@@ -216,7 +396,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         )
     except Exception as exc:  # noqa: BLE001 - kernel could not start, or something we did not foresee
         name = type(exc).__name__
-        started = Path(spec["output"]).exists() and _started(spec["output"])
+        started = _started(outputs.last_notebook)
         return {
             "outcome": "ran" if started else "no-kernel",
             "error": name,
@@ -226,10 +406,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     return {"outcome": "ran"}
 
 
-def _started(path: str) -> bool:
+def _started(text: str) -> bool:
+    """Whether the notebook last written (JSON text) had started running."""
     try:
-        nb = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        nb = json.loads(text)
+    except ValueError:
         return False
     return bool(nb.get("metadata", {}).get(RUN_KEY, {}).get("started"))
 
@@ -264,17 +445,25 @@ def main(argv: list[str]) -> int:
     from perflab.grading import sandbox
 
     confined = sandbox.confine(spec.get("jail") or {})
+    outside = str(spec_path.parent)
     spec_path = Path(confined.inside(str(spec_path)))
     spec = {k: confined.inside(v) if isinstance(v, str) else v for k, v in spec.items()}
+    # The worker was started in its folder by the outside path, which no longer resolves
+    # once the run's folder covers /tmp (a grader that is not root keeps runs in /tmp):
+    # papermill changes back to the path of the working folder, so name it from inside.
+    os.chdir(confined.inside(os.path.realpath(os.getcwd())))
+    spec["hide_outputs"] = bool(confined.root)  # a mount namespace of the run's own
+    guard = _Guard(_Outputs(str(spec_path.parent), (outside,)), spec)
+    _GUARD[:] = [guard]
     try:
         result = run(spec)
-        result["not_enforced"] = confined.not_enforced
+        result["not_enforced"] = [*confined.not_enforced, *guard.not_enforced]
     finally:
         if mode != "pid-namespace":
             from perflab.grading.sandbox import kill_descendants
 
             kill_descendants()
-    (spec_path.parent / "result.json").write_text(json.dumps(result), encoding="utf-8")
+    guard.outputs.write("result.json", json.dumps(result))
     return 0
 
 

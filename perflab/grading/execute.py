@@ -5,7 +5,10 @@ solution's run and for the learner's. Each gets a scratch folder of its own (HOM
 temporary folders, the kernel's working directory), a worker started by
 ``perflab.grading.sandbox`` as process 1 of a PID namespace, the jail the worker puts
 itself in before the kernel starts (:func:`perflab.grading.sandbox.confine`), and a
-throwaway uid when the grader runs as root. The scratch folder is deleted afterwards.
+throwaway uid for the kernel when the grader runs as root. The worker writes the
+executed notebook and ``result.json`` into ``run/``, which the kernel can't reach (see
+``perflab.grading._worker``); the runner reads them from there. The scratch folder is
+deleted afterwards.
 """
 
 from __future__ import annotations
@@ -183,9 +186,10 @@ def execute(
     values), unless ``graded`` is False (no reference: its own checks decide)."""
     isolation = sandbox.choose(options.isolation)
     scratch = Path(tempfile.mkdtemp(prefix="perflab-check-", dir=_scratch_base()))
-    run_dir, cwd, data, home, tmp = (scratch / n for n in ("run", "cwd", "data", "home", "tmp"))
+    names = ("run", "cwd", "data", "home", "tmp", "ipc")
+    run_dir, cwd, data, home, tmp, ipc = (scratch / n for n in names)
     kernels = scratch / "jupyter" / "kernels" / options.kernel_name
-    for folder in (run_dir, cwd, data, home, tmp, kernels):
+    for folder in (run_dir, cwd, data, home, tmp, ipc, kernels):
         folder.mkdir(parents=True)
     (kernels / "kernel.json").write_text(
         json.dumps(
@@ -206,6 +210,8 @@ def execute(
     spec = {
         "input": str(run_dir / "input.ipynb"),
         "output": str(run_dir / "output.ipynb"),
+        "ipc_dir": str(ipc),  # the kernel's sockets and connection file, not in run_dir
+        "kernel_uid": uid,  # the kernel's own uid (the worker stays root)
         "parameters": parameters,
         "kernel_name": options.kernel_name,
         "cwd": str(cwd),
@@ -236,13 +242,19 @@ def execute(
         PERFLAB_DATA_DIR=str(data),
         MPLBACKEND="Agg",
         JUPYTER_PATH=str(scratch / "jupyter"),
-        JUPYTER_RUNTIME_DIR=str(run_dir),
+        JUPYTER_RUNTIME_DIR=str(ipc),
         JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
         IPYTHONDIR=str(home / ".ipython"),
         PYTHONDONTWRITEBYTECODE="1",
     )
     if uid is not None:
-        _chown_tree(scratch, uid)
+        # The kernel's uid owns its folders; the run's folder (spec, notebooks, result)
+        # stays root's and closed, and the scratch folder (the run's /tmp) is root's
+        # with the sticky bit, so the kernel can add files there but can't move "run".
+        for folder in (cwd, data, home, tmp, ipc, scratch / "jupyter"):
+            _chown_tree(folder, uid)
+        run_dir.chmod(0o700)
+        scratch.chmod(0o1777)
     info = RunInfo(seed=seed, parameters=parameters, timeout_s=options.timeout_s)
     try:
         with open(run_dir / "worker.log", "wb") as log:
@@ -311,5 +323,6 @@ def _is_kernel_housekeeping(relative: Path) -> bool:
             "home/.cache/",
             "home/.config/matplotlib/",
             "home/.jupyter/",
+            "ipc/",
         )
     )

@@ -40,6 +40,7 @@ __all__ = [
     "become_subreaper",
     "choose",
     "confine",
+    "cover",
     "kill_descendants",
     "start",
     "stop",
@@ -366,6 +367,11 @@ def _bind_back(staged: list[tuple[str, str]]) -> bool:
     return ok
 
 
+def cover(folder: str) -> bool:
+    """Mount an empty read-only tmpfs over ``folder`` (in this mount namespace)."""
+    return _mount("-t", "tmpfs", "-o", "ro,size=16k,mode=0555", "tmpfs", folder)
+
+
 def _mount_off(path: str, lazy: bool = False) -> None:
     exe = shutil.which("umount") or "/bin/umount"
     args = [exe, "-l", path] if lazy else [exe, path]
@@ -386,9 +392,11 @@ def confine(jail: dict[str, Any]) -> Confined:
       solutions are hidden under empty tmpfs mounts, and the checkout and the Python
       environment are mounted read-only;
     * memory, CPU time, file size and process count are limited (setrlimit);
-    * when the grader runs as root, the run drops to a uid of its own (a throwaway
-      one, owning only the run's folder), so the limit on processes counts this run
-      alone and file permissions keep it out of everything else.
+    * when the grader runs as root, the kernel (not this worker) gets a uid of its own
+      (``uid``, a throwaway one owning only the run's working folders, started by the
+      worker, see ``perflab.grading._worker``), so the limit on processes counts the
+      kernel's processes alone and file permissions keep it out of everything else,
+      the worker's own folder included.
 
     Args:
         jail: what the runner asks for: ``scratch``, ``hide``, ``readonly``, ``uid``,
@@ -433,18 +441,13 @@ def confine(jail: dict[str, Any]) -> Confined:
             "solutions are reachable as the grader's user can reach them"
         )
     uid = jail.get("uid")
+    # the kernel gets ``uid`` when the worker starts it (the worker stays root, out of
+    # the kernel's reach); the limits set here are inherited by the kernel
     dropping = uid is not None and hasattr(os, "setuid") and os.geteuid() == 0
     missing += _set_limits(jail, dropping)
-    if dropping:
-        try:
-            os.setgroups([])
-            os.setgid(int(uid))  # type: ignore[arg-type]
-            os.setuid(int(uid))  # type: ignore[arg-type]
-        except OSError as exc:
-            missing.append(f"the run kept the grader's uid ({exc.strerror})")
-    elif jail:
+    if not dropping and jail:
         missing.append(
-            "the run has the grader's own uid (the grader is not root, or its Python is "
+            "the kernel has the grader's own uid (the grader is not root, or its Python is "
             "not readable by other users): it can read and write what the grader's user "
             "can, outside the folders listed above, and its processes are not limited"
         )
