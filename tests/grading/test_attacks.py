@@ -370,3 +370,61 @@ def test_a_broken_extra_cell_fails_the_notebook_naming_the_cell(
         assert data["notebooks"][0]["seeds"] == [11]
         assert any("seed 12 skipped" in n["feedback"] for n in _notes(data))
         assert took < 20 + 240  # one timeout plus start-up (and a reference run), not two
+
+
+PATCH_CHECKS = """
+import perflab.grading.checks as _k, perflab.grading.compare as _c
+
+class Yes(int):
+    '''An int equal to anything, and whose sums are too.'''
+
+    def __eq__(self, other):
+        return True
+
+    def __add__(self, other):
+        return Yes(0)
+
+    __radd__ = __add__
+    __hash__ = int.__hash__
+
+_c.judge = _k.judge = lambda *a, **k: (True, "passed")
+_c.holds = lambda *a, **k: None
+_k._answer = lambda value: (value, "")  # no refusal: the object goes out as it is
+"""
+
+LYING_HITRATE = """
+class _API:
+    calls = Yes(0)
+    bill = 0.0
+
+api = _API()
+hits, misses = Yes(0), Yes(5)
+measured_hit_rate = 0.5
+predicted_bill = 1.0
+print(hits, misses)
+"""
+
+
+def test_a_patched_check_module_and_lying_conditions_do_not_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The kernel's judge, holds and refusal patched to pass, and the counts that the old
+    ``check_true`` conditions compared (``hits + misses == n_requests``, ``api.calls ==
+    misses``) made of objects equal to anything: each of those checks fails, since the
+    grader compares the plain answers with the reference run's values (with check_true
+    the kernel evaluated them, True, and they passed)."""
+    path = _learner(tmp_path, first=PATCH_CHECKS)
+    nb = nbformat.read(path, as_version=4)
+    todo = next(c for c in nb.cells if "api = SimulatedSearchAPI(api_cost)" in c.source
+                and (t := cell_tag(c)) is not None and t.exercise == "03.hitrate")
+    todo.source = LYING_HITRATE
+    nbformat.write(nb, path)
+    code, data = _cli([str(path), *SEED], capsys)
+    row = _rows(data)["03.hitrate"]
+    assert code == 1 and row["status"] != "passed", row
+    for what in (
+        "every request was served (hits + misses = requests)",
+        "the API was called once per miss, and only then",
+        "each distinct keyword reached the API exactly once",
+    ):
+        assert f"[03.hitrate] {what}:" in row["feedback"], (what, row["feedback"])
