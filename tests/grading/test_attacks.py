@@ -319,7 +319,8 @@ def test_secrets_never_reach_any_output_format(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """GITHUB_TOKEN and AWS keys never reach the kernel; a known secret value is scrubbed
-    from the table, JSON, CSV and JUnit alike."""
+    from the table, JSON, CSV, JUnit and HTML alike: in an error, in a check's answer and
+    in the words of a prediction (the CSV's predictions column)."""
     token, aws = "ghp_testTOKEN0123456789", "aws/SECRET+0123456789abc"
     monkeypatch.setenv("GITHUB_TOKEN", token)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", aws)
@@ -329,15 +330,23 @@ def test_secrets_never_reach_any_output_format(
         "raise RuntimeError(f\"{os.environ.get('GITHUB_TOKEN')} {os.environ.get('AWS_SECRET_ACCESS_KEY')} "
         f'{token}")'
     )
-    path = _learner(tmp_path, last=leak)
-    csv, junit = tmp_path / "r.csv", tmp_path / "r.xml"
+    # the secret in a check record too: as an answer, and in a prediction's words
+    record_leak = (
+        "_real_prediction = check_prediction\n"
+        "def check_prediction(ex, what, *args, **kw):\n"
+        f"    _real_prediction(ex, what + ' {token}', *args, **kw)\n"
+    )
+    path = _learner(tmp_path, {"03.cost": f"cost_per_request = {token!r}"}, first=record_leak, last=leak)
+    csv, junit, html = tmp_path / "r.csv", tmp_path / "r.xml", tmp_path / "r.html"
     code, data = _cli([str(path), *SEED], capsys)
     assert code == 1
     text = json.dumps(data)
     assert "None None [secret]" in text, text  # the kernel had neither; the literal scrubbed
+    assert "[secret]" in json.dumps(_rows(data)["03.cost"]), _rows(data)["03.cost"]
     assert _run([str(path), *SEED, "--csv", str(csv)]) == 1
     assert _run([str(path), *SEED, "--junit", str(junit)]) == 1
-    text += capsys.readouterr().out + csv.read_text() + junit.read_text()
+    assert _run([str(path), *SEED, "--html", str(html)]) == 1
+    text += capsys.readouterr().out + csv.read_text() + junit.read_text() + html.read_text()
     assert "[secret]" in csv.read_text() and "[secret]" in junit.read_text()
     assert token not in text and aws not in text
 

@@ -156,3 +156,69 @@ def test_a_check_after_a_crashed_cell_says_it_was_never_computed() -> None:
     finally:
         checks._last_error[:] = []
     assert "never computed" in message and "you measured 0" not in message
+
+
+def test_check_compare_applies_the_operator_to_every_item() -> None:
+    """Every item must hold; an empty list fails; the bound never shows in the feedback."""
+    from perflab.grading.checks import check_compare
+
+    assert _one(check_compare, "x", "fits", [3, 4], "<=", 5)["status"] == "passed"
+    failed = _one(check_compare, "x", "fits", [3, 6], "<=", 5.4321)
+    assert failed["status"] == "failed" and "item 1: got 6" in failed["message"]
+    assert "5.4321" not in failed["message"]
+    assert _one(check_compare, "x", "fits", [], "<=", 5)["status"] == "failed"
+    assert _one(check_compare, "x", "eq", 1.0 + 1e-10, "==", 1.0, abs_tol=1e-9)["status"] == "passed"
+    with pytest.raises(ValueError, match="op must be one of"):
+        check_compare("x", "bad", 1, "=<", 2)
+
+
+def test_check_relation_compares_two_learner_values_item_by_item() -> None:
+    """Both sides are shown; shapes must match; text compares with == only."""
+    from perflab.grading.checks import check_relation
+
+    assert _one(check_relation, "x", "r", [2, 3], ">=", [1, 3])["status"] == "passed"
+    failed = _one(check_relation, "x", "r", [2, 3], ">=", [1, 4])
+    assert "item 1: got 3, not >= 4" in failed["message"]
+    assert _one(check_relation, "x", "r", [1], "==", [1, 2])["status"] == "failed"
+    assert _one(check_relation, "x", "r", ["open"], "==", ["open"])["status"] == "passed"
+    assert _one(check_relation, "x", "r", ["a"], "<", ["b"])["status"] == "failed"
+
+
+def test_the_grader_applies_the_reference_rule_not_the_learners() -> None:
+    """The graded form withholds the bound; the grader judges the plain answer with the
+    rule the reference run recorded, whatever op the learner's record claims."""
+    from perflab.grading.checks import check_compare, check_relation
+
+    source = "check_compare('x', 'w', got, '<=', _secret_bound(), abs_tol=1, hint='h')"
+    graded = graded_source(source)
+    assert "_secret_bound" not in graded and "abs_tol" not in graded and "..." in graded
+    checks._REFERENCE_RUN = True
+    try:
+        ref = _one(check_compare, "x", "w", 3, "<=", 5)
+        rel = _one(check_relation, "x", "r", 1, "<", 2)
+    finally:
+        checks._REFERENCE_RUN = False
+    assert ref["expected"] == {"rule": "compare", "op": "<=", "bound": 5}
+    assert judge("true", 6, ref["expected"], 0.0, 0.0)[0] is False
+    assert judge("true", 5, ref["expected"], 0.0, 0.0)[0] is True
+    assert judge("true", {"left": 3, "right": 2}, rel["expected"], 0.0, 0.0)[0] is False
+    assert judge("true", True, rel["expected"], 0.0, 0.0)[0] is False  # not the two sides
+    assert judge("true", [1, 2], {"rule": "compare", "op": "<=", "bound": [1, 1]})[0] is False
+
+
+def test_check_close_compares_lists_and_dicts_item_by_item() -> None:
+    """Same length and keys, each number within tolerance; the feedback names the item."""
+    assert _one(check_close, "x", "v", [1.0, 2.0], [1.0, 2.0])["status"] == "passed"
+    failed = _one(check_close, "x", "v", {"a": 1.0, "b": 3.0}, {"a": 1.0, "b": 2.0})
+    assert "key 'b': got 3, too high" in failed["message"]
+    assert _one(check_close, "x", "v", [1.0], [1.0, 2.0])["status"] == "failed"
+
+
+def test_a_huge_relation_is_refused_at_the_answer_cap() -> None:
+    """An answer past MAX_ANSWER_CHARS is refused, not recorded in full."""
+    from perflab.grading.checks import check_relation
+    from perflab.grading.compare import MAX_ANSWER_CHARS
+
+    record = _one(check_relation, "x", "r", [1.5] * MAX_ANSWER_CHARS, "==", 1.5)
+    assert record["status"] == "failed" and record["answer"] is None
+    assert "characters" in record["refused"]
