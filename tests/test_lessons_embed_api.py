@@ -31,7 +31,9 @@ def test_under_the_limit_every_item_is_embedded_at_the_model_rate() -> None:
     records, seconds = run_virtual(embed_all(fixed(40), n_items=2000))
     assert records is not None
     assert sum(r.size for r in records if r.ok) == 2000
-    model = 40 / ((API["overhead_s"] + API["per_item_s"] * 40) * math.exp(API["noise_sigma"] ** 2 / 2))
+    model = 40 / (
+        (API["overhead_s"] + API["per_item_s"] * 40) * math.exp(API["noise_sigma"] ** 2 / 2)
+    )
     assert 2000 / seconds == pytest.approx(model, rel=0.1)
 
 

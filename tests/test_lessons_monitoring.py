@@ -78,14 +78,18 @@ def test_alerts_catch_both_incidents_and_a_duration_stops_flaps(day_rows: np.nda
     assert fired(once, "low_hit_rate") > fired(twice, "low_hit_rate") == 1
     assert detection(once.history, "slow_p95", DAY["slow_llm_h"])[0] == pytest.approx(5)
     assert detection(twice.history, "slow_p95", DAY["slow_llm_h"])[0] == pytest.approx(10)
-    assert detection(once.history, "high_error_rate", DAY["search_errors_h"]) == pytest.approx((5, 5))
+    assert detection(once.history, "high_error_rate", DAY["search_errors_h"]) == pytest.approx(
+        (5, 5)
+    )
 
 
 def test_closed_loop_hides_the_stall_and_the_open_loop_shows_it() -> None:
     naive, corrected, trace = run_virtual(closed_loop(SHORT_CO))
     opened, open_trace = run_virtual(open_loop(SHORT_CO))
     intended = SHORT_CO["duration_s"] * SHORT_CO["rate_per_s"]
-    assert naive.count == corrected.count == opened.count == intended == len(trace) == len(open_trace)
+    assert (
+        naive.count == corrected.count == opened.count == intended == len(trace) == len(open_trace)
+    )
     # The naive closed loop records one stalled request; its P99 stays near the service time.
     assert sum(lat > 1.0 for _, lat in trace) == 1
     assert naive.summary().p99_s < 0.02

@@ -26,8 +26,13 @@ from perflab.errors import ServiceError
 __all__ = ["API", "N_ITEMS", "SEED", "embed_all", "make_api"]
 
 #: The simulated API's parameters (seconds, items, probabilities).
-API: dict[str, Any] = {"overhead_s": 0.3, "per_item_s": 0.01, "noise_sigma": 0.2, "max_batch": 64,
-                       "p_transient": 0.01}
+API: dict[str, Any] = {
+    "overhead_s": 0.3,
+    "per_item_s": 0.01,
+    "noise_sigma": 0.2,
+    "max_batch": 64,
+    "p_transient": 0.01,
+}
 #: Items in the corpus lesson 07 embeds, and its seed.
 N_ITEMS = 5_000
 SEED = 7
@@ -45,8 +50,9 @@ def make_api(
         if n > limit(asyncio.get_running_loop().time()):
             await asyncio.sleep(api["overhead_s"])  # rejected after the round trip
             raise ServiceError(f"413: a batch of {n} items is too large", status=413)
-        await asyncio.sleep((api["overhead_s"] + api["per_item_s"] * n)
-                            * rng.lognormal(0.0, api["noise_sigma"]))
+        await asyncio.sleep(
+            (api["overhead_s"] + api["per_item_s"] * n) * rng.lognormal(0.0, api["noise_sigma"])
+        )
         if rng.random() < api["p_transient"]:
             raise ServiceError("503: service unavailable, try again", status=503)
         return n
@@ -69,8 +75,9 @@ async def embed_all(
     clock = LoopClock()  # the virtual-time loop's clock: simulated seconds
     start = clock.now()
     try:
-        records = await run_adaptive_batches(list(range(n_items)), make_api(seed, api, limit=limit),
-                                             batcher, clock, max_attempts=8)
+        records = await run_adaptive_batches(
+            list(range(n_items)), make_api(seed, api, limit=limit), batcher, clock, max_attempts=8
+        )
     except ServiceError:
         return None, clock.now() - start  # the same position failed 8 times: give up
     return records, clock.now() - start

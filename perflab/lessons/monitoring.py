@@ -59,17 +59,29 @@ __all__ = [
 #: the LLM ``slow_factor`` times slower during ``slow_llm_h`` and the search API failing
 #: ``error_p`` of its calls during ``search_errors_h`` (hours of the day).
 DAY: dict[str, Any] = {
-    "seed": 9, "rate_per_s": 0.5, "workers": 3, "hit_median_s": 0.15, "miss_median_s": 2.0,
-    "sigma": 0.4, "slow_llm_h": (10, 10.75), "slow_factor": 3.0,
-    "search_errors_h": (14, 14.5), "error_p": 0.3,
+    "seed": 9,
+    "rate_per_s": 0.5,
+    "workers": 3,
+    "hit_median_s": 0.15,
+    "miss_median_s": 2.0,
+    "sigma": 0.4,
+    "slow_llm_h": (10, 10.75),
+    "slow_factor": 3.0,
+    "search_errors_h": (14, 14.5),
+    "error_p": 0.3,
 }
 
 #: The coordinated-omission experiment: a server answering in ``service_median_ms`` (lognormal,
 #: spread ``sigma``), one request at a time, frozen for ``stall_s`` seconds from ``stall_at_s``;
 #: the load generators intend ``rate_per_s`` requests per second for ``duration_s`` seconds.
 CO: dict[str, Any] = {
-    "seed": 3, "duration_s": 300, "rate_per_s": 100, "service_median_ms": 5.0,
-    "sigma": 0.3, "stall_at_s": 100, "stall_s": 20,
+    "seed": 3,
+    "duration_s": 300,
+    "rate_per_s": 100,
+    "service_median_ms": 5.0,
+    "sigma": 0.3,
+    "stall_at_s": 100,
+    "stall_s": 20,
 }
 
 SECONDS_PER_DAY = 86_400
@@ -110,7 +122,10 @@ async def simulate_day(p: Mapping[str, Any] = DAY) -> npt.NDArray[np.float64]:
                 seconds = p["miss_median_s"] * np.exp(z[i])
                 if p["slow_llm_h"][0] <= hour < p["slow_llm_h"][1]:
                     seconds *= p["slow_factor"]
-                if p["search_errors_h"][0] <= hour < p["search_errors_h"][1] and u_err[i] < p["error_p"]:
+                if (
+                    p["search_errors_h"][0] <= hour < p["search_errors_h"][1]
+                    and u_err[i] < p["error_p"]
+                ):
                     error, seconds = True, 0.8 * np.exp(z[i])  # the search call fails fast
                 await asyncio.sleep(seconds)
         rows[i] = (start, loop.time() - start, hit, error)
@@ -189,19 +204,27 @@ def run_alerts(
         clock.advance(hour * 3600 - clock.now())
         snap = {}
         for rule in rules:
-            recent = dash[rule.metric][max(0, i - for_windows + 1): i + 1]
+            recent = dash[rule.metric][max(0, i - for_windows + 1) : i + 1]
             held = len(recent) == for_windows and all(rule.fires(v) for v in recent)
             snap[rule.metric] = recent[-1] if held or not rule.fires(recent[-1]) else rule.threshold
         tracker.update(snap)
     return tracker
 
 
-def detection(history: Sequence[AlertEvent], name: str, span_h: tuple[float, float]) -> tuple[float, float]:
+def detection(
+    history: Sequence[AlertEvent], name: str, span_h: tuple[float, float]
+) -> tuple[float, float]:
     """Minutes from an incident's start to alert ``name``'s first firing, and from its end to the resolve."""
-    fired_at = min(e.at for e in history if e.alert.name == name and e.kind is EventKind.FIRED
-                   and e.at >= span_h[0] * 3600)
-    resolved_at = min(e.at for e in history if e.alert.name == name and e.kind is EventKind.RESOLVED
-                      and e.at >= fired_at)
+    fired_at = min(
+        e.at
+        for e in history
+        if e.alert.name == name and e.kind is EventKind.FIRED and e.at >= span_h[0] * 3600
+    )
+    resolved_at = min(
+        e.at
+        for e in history
+        if e.alert.name == name and e.kind is EventKind.RESOLVED and e.at >= fired_at
+    )
     return (fired_at - span_h[0] * 3600) / 60, (resolved_at - span_h[1] * 3600) / 60
 
 

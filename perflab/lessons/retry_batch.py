@@ -56,8 +56,9 @@ async def llm_batch(
     bucket = None
     if bucket_share:
         bucket = TokenBucket(llm_params.tpm / 60 * bucket_share, 4 * est_tokens, clock=LoopClock())
-    retry = policy(attempts=3, wait_initial=0.5, wait_max=30.0, clock=LoopClock(),
-                   rng=random.Random(seed))
+    retry = policy(
+        attempts=3, wait_initial=0.5, wait_max=30.0, clock=LoopClock(), rng=random.Random(seed)
+    )
     todo = iter(range(batch))
     times: list[float] = []
     failed = 0
@@ -76,12 +77,19 @@ async def llm_batch(
                 try:
                     await retry.acall(call)
                     break
-                except Exception:
+                except Exception:  # noqa: BLE001 -- any error after the last attempt is a failed request
                     failed += 1  # three attempts failed: a visible error
             times.append(loop.time() - start)
 
     await asyncio.gather(*(worker() for _ in range(workers)))
     stats = llm.stats()
-    return {"per_hour": batch / loop.time() * 3600, "p95_s": float(np.percentile(times, 95)),
-            "mean_s": float(np.mean(times)), "r429": stats.rate_limited, "calls": stats.calls,
-            "failed": failed, "makespan_s": loop.time(), "usd": stats.cost_usd}
+    return {
+        "per_hour": batch / loop.time() * 3600,
+        "p95_s": float(np.percentile(times, 95)),
+        "mean_s": float(np.mean(times)),
+        "r429": stats.rate_limited,
+        "calls": stats.calls,
+        "failed": failed,
+        "makespan_s": loop.time(),
+        "usd": stats.cost_usd,
+    }
