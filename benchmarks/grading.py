@@ -1,35 +1,33 @@
-"""Benchmark grading a room: notebooks per minute, and where each notebook's time goes.
+"""Benchmark grading a room: notebooks per minute, and where each notebook's CPU goes.
 
-    .venv/bin/python benchmarks/grading.py [--learners 30] [--workers 2] [--trim-imports]
+    .venv/bin/python benchmarks/grading.py [--learners 3] [--workers 2]
 
-Builds a synthetic room of N learners, each with a copy of every one of the 15 exercises:
-solved (from solutions/), unsolved (from exercises/) or broken (a solution with one extra
-cell that raises), in a seeded mix. Grades it with ``check_paths(..., workers=W)``, the
-engine of ``perflab check ROOM --workers W``, and prints one table:
+Builds a synthetic room of N learners, each with a copy of every exercise: solved (from
+solutions/), unsolved (from exercises/) or broken (a solution with one extra cell that
+raises), in a seeded mix. Grades it twice in one run, with ``check_paths(..., workers=W)``
+(the engine of ``perflab check ROOM --workers W``), and prints one table with a column for
+each:
 
-* notebooks per minute over the whole room, and runs (one per seed) per notebook;
-* the runs of the reference solutions (one per exercise and seed, cached for the room),
-  timed apart;
-* seconds per notebook, split into
-  - grader: outside papermill's own clock (the worker process start, importing papermill
-    and nbformat, writing the run's files, reading the executed notebook, grading);
-  - kernel start: papermill's ``start_time`` to the first cell's ``start_time``;
-  - imports: the notebook's cells that only import;
-  - own cells: every other cell, first cell start to last cell end, minus the imports;
-  - kernel stop: the last cell's ``end_time`` to papermill's ``end_time``.
+* **before**: each run's worker started from scratch (``python -m
+  perflab.grading._worker`` under ``unshare``), two fresh seeds per notebook, reference
+  solutions run when the first learner needs them;
+* **after**: workers forked from the warm fork server (``perflab.grading.kernel_pool``,
+  each still process 1 of a new PID and mount namespace, each kernel a fresh process),
+  one fresh seed (``runner.DEFAULT_SEEDS``), the room's reference runs scheduled first.
 
-The split reads the timestamps papermill writes into the executed notebook's metadata
-(``metadata.papermill.start_time``/``end_time``, and per cell); the runner's own timing
-is each run's wall time. To get both, the benchmark wraps two runner internals
-(``_run_once`` and ``grade_run``) without changing what they do.
+The machine is shared, so wall times are inflated by other load: the table reports CPU
+seconds (user + system of every process the grading started, reaped) per notebook, split
+by process: the grading process itself; the workers (Python start, imports, papermill);
+what the workers start besides the kernel (the sandbox's ``mount`` commands); the
+kernel's start (its CPU until the first cell is sent); the cells; and, of all that, the
+reference runs' share. The split comes from a ``sitecustomize`` put on ``PYTHONPATH``
+that logs each process's CPU when it exits. The room time for 30 learners x 15
+exercises is computed, not measured: (450 x the learner CPU per notebook + 15 x seeds x
+the CPU of one reference run) / the machine's cores, that is with both cores kept busy
+and nothing else running.
 
-``--trim-imports`` runs every worker and kernel with ``rfc3987_syntax`` blocked (see
-``perflab.grading.kernel_pool.skip_slow_imports``): jsonschema imports it for IRI formats
-that notebook validation never uses, and it costs about a second of CPU per process.
-The workers do not do this by themselves yet; the flag measures what that hook would save.
-
-Timings vary with the machine and its load (other processes share the cores); the table
-says what it measured, on what.
+``--trim-imports`` is kept for older command lines: the workers block ``rfc3987_syntax``
+themselves now (``perflab.grading.kernel_pool.skip_slow_imports``).
 """
 
 from __future__ import annotations
@@ -172,18 +170,192 @@ class Recorder:
         runner.grade_run = spied_grade_run  # type: ignore[assignment]
 
 
-def trim_imports_env() -> None:
-    """Make every process the grader starts block ``rfc3987_syntax`` (trim_site/)."""
-    site = Path(__file__).resolve().parent / "trim_site"
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p
+SITE = """
+import atexit, os, sys, time
+from perflab.grading.kernel_pool import skip_slow_imports
+skip_slow_imports()
+_LOG = {log!r}
+_first = []
+_argv0 = sys.argv[0] if sys.argv else ''
+
+
+def _kind():
+    name = os.path.basename(sys.argv[0] if sys.argv else '')
+    if 'ipykernel' in name:
+        return 'kernel'
+    if name == '_worker.py':
+        return 'worker'
+    if name == 'kernel_pool.py':
+        return 'server'
+    return 'other'
+
+
+if 'ipykernel' in os.path.basename(_argv0):
+    import ipykernel.ipkernel as _ipk
+    _do = _ipk.IPythonKernel.do_execute
+
+    async def _first_cell(self, *a, **k):
+        if not _first:
+            t = os.times()
+            _first.append(t.user + t.system)
+        return await _do(self, *a, **k)
+
+    _ipk.IPythonKernel.do_execute = _first_cell
+
+
+def _log():
+    t = os.times()
+    line = dict(kind=_kind(), role=os.environ.get('PERFLAB_CHECK_ROLE', ''), pid=os.getpid(),
+                self=t.user + t.system, children=t.children_user + t.children_system,
+                start=_first[0] if _first else None)
+    try:
+        with open(os.path.join(_LOG, f'{{os.getpid()}}-{{time.time_ns()}}.json'), 'w') as f:
+            f.write(repr(line))
+    except OSError:
+        pass
+
+
+atexit.register(_log)
+"""
+
+
+def cpu_log_site(base: Path) -> tuple[Path, Path]:
+    """A sitecustomize folder and the folder it logs to, both reachable from every run."""
+    site, log = base / "site", base / "cpu"
+    site.mkdir(parents=True)
+    base.parent.chmod(0o755)
+    log.mkdir()
+    base.chmod(0o755)
+    site.chmod(0o755)
+    log.chmod(0o1777)  # kernels run as a throwaway uid
+    (site / "sitecustomize.py").write_text(SITE.format(log=str(log)), encoding="utf-8")
+    (site / "sitecustomize.py").chmod(0o644)
+    return site, log
+
+
+def read_log(log: Path) -> list[dict[str, Any]]:
+    """Every process's line, and empty the folder for the next mode."""
+    import ast
+
+    lines = []
+    for path in log.iterdir():
+        try:
+            lines.append(ast.literal_eval(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, SyntaxError):
+            pass
+        path.unlink()
+    return lines
+
+
+PARTS = (
+    "grading process",
+    "workers (start, imports, papermill)",
+    "sandbox commands (mount ...)",
+    "kernel start",
+    "cells",
+)
+
+
+def split_cpu(lines: list[dict[str, Any]], grader: float) -> dict[str, dict[str, float]]:
+    """CPU seconds by part, for the learner runs and the reference runs apart."""
+    out = {role: dict.fromkeys(PARTS, 0.0) for role in ("learner", "reference")}
+    out["learner"]["grading process"] = grader
+    for line in lines:
+        role = "reference" if line["role"] == "reference" else "learner"
+        part = out[role]
+        if line["kind"] == "kernel":
+            start = line["start"] if line["start"] is not None else line["self"]
+            part["kernel start"] += start
+            part["cells"] += line["self"] - start
+            part["sandbox commands (mount ...)"] -= line["self"]  # counted in the worker's
+        elif line["kind"] == "worker":
+            part["workers (start, imports, papermill)"] += line["self"]
+            part["sandbox commands (mount ...)"] += line["children"]
+        elif line["kind"] == "server":  # imports once, for every run after
+            out["learner"]["workers (start, imports, papermill)"] += line["self"]
+    return out
+
+
+@dataclass
+class Mode:
+    """One way of grading the room, and what it cost."""
+
+    name: str
+    seeds: int
+    fork_server: bool
+    references_first: bool
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+def grade(mode: Mode, room: Path, args: argparse.Namespace, log: Path) -> list[Any]:
+    """Grade the room one way; fill ``mode.figures``."""
+    from perflab.grading import execute, kernel_pool
+    from perflab.grading.reference import ReferenceCache
+
+    built_in = hasattr(execute, "kernel_pool")  # execute.py already calls kernel_pool.start
+    os.environ["PERFLAB_CHECK_FORK_SERVER"] = "1" if mode.fork_server else "0"
+    before = kernel_pool.install(execute) if mode.fork_server and not built_in else None
+    recorder = Recorder()
+    saved = (runner._run_once, runner._run_reference, runner.grade_run)
+    recorder.install()
+    options = runner.CheckOptions(
+        seeds=runner.fresh_seeds(mode.seeds), timeout_s=args.timeout, cache=ReferenceCache()
     )
+    read_log(log)
+    cpu0 = os.times()
+    started = time.perf_counter()
+    try:
+        reports = runner.check_paths(
+            [room], options, workers=args.workers, references_first=mode.references_first
+        )
+    finally:
+        wall = time.perf_counter() - started
+        kernel_pool.shutdown()  # reaped, so its CPU (and its runs') is counted below
+        cpu1 = os.times()
+        runner._run_once, runner._run_reference, runner.grade_run = saved
+        if before is not None:
+            kernel_pool.uninstall(execute, before)
+        os.environ.pop("PERFLAB_CHECK_FORK_SERVER", None)
+    children = (cpu1.children_user + cpu1.children_system) - (
+        cpu0.children_user + cpu0.children_system
+    )
+    grader = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
+    parts = split_cpu(read_log(log), grader)
+    notebooks = len(reports)
+    refs = len(recorder.references)
+    learner_cpu = sum(parts["learner"].values())
+    reference_cpu = sum(parts["reference"].values())
+    per_ref = reference_cpu / refs if refs else 0.0
+    cores = os.cpu_count() or 1
+    room_cpu = 450 * learner_cpu / notebooks + 15 * mode.seeds * per_ref
+    mode.figures = {
+        "notebooks": notebooks,
+        "wall_s": round(wall, 1),
+        "notebooks_per_min": round(notebooks / wall * 60, 1),
+        "learner_runs_per_notebook": round(len(recorder.runs) / notebooks, 2),
+        "reference_runs": refs,
+        "cpu_s_total_measured": round(children + grader, 1),
+        "cpu_s_total_split": round(learner_cpu + reference_cpu, 1),
+        "cpu_s_per_notebook": round((children + grader) / notebooks, 2),
+        "split_cpu_s_per_notebook": {
+            p: round((parts["learner"][p] + parts["reference"][p]) / notebooks, 3) for p in PARTS
+        },
+        "reference_cpu_s_per_notebook": round(reference_cpu / notebooks, 3),
+        "cpu_s_per_reference_run": round(per_ref, 2),
+        "room_30x15_cpu_s": round(room_cpu, 0),
+        "room_30x15_min_on_all_cores": round(room_cpu / cores / 60, 1),
+        "passed_notebooks": sum(rep.passed for rep in reports),
+        "ungraded_notebooks": sum(
+            any(r.status is Status.UNGRADED for r in rep.results) for rep in reports
+        ),
+    }
+    return reports
 
 
 def main() -> None:
-    """Build the room, grade it, print the table."""
+    """Build the room, grade it before and after, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--learners", type=int, default=30, help="learners in the room")
+    parser.add_argument("--learners", type=int, default=3, help="learners in the room")
     parser.add_argument("--workers", type=int, default=2, help="notebooks graded at once")
     parser.add_argument("--seed", type=int, default=7, help="seed of the room's mix")
     parser.add_argument(
@@ -195,112 +367,101 @@ def main() -> None:
         help="weights of the three kinds of copy (default 0.5 0.3 0.2)",
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="per-cell timeout (s)")
-    parser.add_argument("--trim-imports", action="store_true", help="block rfc3987_syntax")
+    parser.add_argument("--only", choices=("before", "after"), help="grade the room one way only")
+    parser.add_argument("--trim-imports", action="store_true", help="(kept; now the default)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
 
-    scratch = Path(tempfile.mkdtemp(prefix="perflab-bench-grading-"))
+    modes = [
+        Mode("before", seeds=2, fork_server=False, references_first=False),
+        Mode("after", seeds=1, fork_server=True, references_first=True),
+    ]
+    modes = [m for m in modes if args.only in (None, m.name)]
+    base = Path(
+        tempfile.mkdtemp(prefix="perflab-bench-", dir="/run" if os.geteuid() == 0 else None)
+    )
     try:
-        if args.trim_imports:
-            trim_imports_env()
-        room = scratch / "room"
+        site, log = cpu_log_site(base / "b")
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p
+        )
+        room = base / "room"
         counts = build_room(room, args.learners, args.seed, tuple(args.mix))  # type: ignore[arg-type]
-        recorder = Recorder()
-        recorder.install()
-        options = runner.CheckOptions(timeout_s=args.timeout)
-        cpu0 = os.times()
-        started = time.perf_counter()
-        reports = runner.check_paths([room], options, workers=args.workers)
-        wall = time.perf_counter() - started
-        cpu1 = os.times()
+        for mode in modes:
+            grade(mode, room, args, log)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        shutil.rmtree(base, ignore_errors=True)
 
-    notebooks = len(reports)
-    runs = recorder.runs
-    split = [r.phases for r in runs if r.phases is not None]
-    phases = list(split[0]) if split else []
-    per_nb = {p: sum(s[p] for s in split) / notebooks for p in phases}
-    run_wall = sum(r.wall for r in runs) / notebooks
-    # children's CPU: the workers and kernels (they are reaped, so their time is counted)
-    cpu = (cpu1.children_user + cpu1.children_system) - (cpu0.children_user + cpu0.children_system)
-    parent = (cpu1.user + cpu1.system) - (cpu0.user + cpu0.system)
-    cpu += parent
-    per_run = cpu / max(1, len(runs) + len(recorder.references))  # learner or reference
-    passed = sum(rep.passed for rep in reports)
-    ungraded = sum(any(r.status is Status.UNGRADED for r in rep.results) for rep in reports)
-    figures: dict[str, Any] = {
-        "learners": args.learners,
-        "notebooks": notebooks,
-        "kinds": counts,
-        "workers": args.workers,
-        "trim_imports": args.trim_imports,
-        "wall_s": round(wall, 1),
-        "notebooks_per_min": round(notebooks / wall * 60, 1),
-        "runs_per_notebook": round(len(runs) / notebooks, 2),
-        "reference_runs": len(recorder.references),
-        "reference_wall_s": round(sum(recorder.references), 1),
-        "cpu_s_per_notebook": round(cpu / notebooks, 2),
-        "grader_process_cpu_s_per_notebook": round(parent / notebooks, 2),
-        "run_wall_s_per_notebook": round(run_wall, 2),
-        "split_s_per_notebook": {p: round(v, 2) for p, v in per_nb.items()},
-        "passed_notebooks": passed,
-        "ungraded_notebooks": ungraded,
-        "projected_30x15_min": round(450 / (notebooks / wall) / 60, 1),
-        # all of a 30 x 15 room's CPU work spread perfectly over every core, nothing else
-        # running: its learner runs at this room's runs per notebook, plus the reference
-        # runs, which depend on the exercises and seeds, not on the number of learners
-        "cpu_s_per_run": round(per_run, 2),
-        "cpu_bound_30x15_min": round(
-            (450 * len(runs) / notebooks + len(recorder.references))
-            * per_run
-            / (os.cpu_count() or 1)
-            / 60,
-            1,
-        ),
-    }
-
+    first = modes[0].figures
     print(
         f"grading a synthetic room on {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f}"
+        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} "
+        "(a shared machine: read the CPU seconds, not the wall times)"
     )
     print(
-        f"room: {args.learners} learners x {notebooks // max(1, args.learners)} exercises = "
-        f"{notebooks} notebooks "
-        f"({counts['solved']} solved, {counts['unsolved']} unsolved, "
-        f"{counts['broken']} broken); workers {args.workers}; "
-        f"trim imports {'on' if args.trim_imports else 'off'}"
+        f"room: {args.learners} learners x {first['notebooks'] // max(1, args.learners)} "
+        f"exercises = {first['notebooks']} notebooks ({counts['solved']} solved, "
+        f"{counts['unsolved']} unsolved, {counts['broken']} broken); workers {args.workers}"
     )
     print()
-    rows = [
-        ("wall time", f"{wall:.1f} s"),
-        ("notebooks per minute", f"{figures['notebooks_per_min']:.1f}"),
-        ("runs (seeds) per notebook", f"{figures['runs_per_notebook']:.2f}"),
+    rows: list[tuple[str, ...]] = [
+        ("wall time (s)", *(f"{m.figures['wall_s']:.1f}" for m in modes)),
+        ("notebooks per minute (wall)", *(f"{m.figures['notebooks_per_min']:.1f}" for m in modes)),
+        ("seeds per notebook (default)", *(str(m.seeds) for m in modes)),
         (
-            "reference solution runs (wall s, all)",
-            f"{len(recorder.references)} ({sum(recorder.references):.1f} s)",
+            "learner runs per notebook",
+            *(f"{m.figures['learner_runs_per_notebook']:.2f}" for m in modes),
         ),
-        ("CPU seconds per notebook (all processes)", f"{figures['cpu_s_per_notebook']:.2f}"),
-        ("  of which the grading process itself", f"{parent / notebooks:.2f}"),
-        ("CPU seconds per run (learner or reference)", f"{per_run:.2f}"),
-        ("learner run wall seconds per notebook", f"{run_wall:.2f}"),
-        *((f"  {p}", f"{v:.2f}") for p, v in per_nb.items()),
-        ("30 x 15 room at this rate", f"{figures['projected_30x15_min']:.1f} min"),
+        ("reference runs (whole room)", *(str(m.figures["reference_runs"]) for m in modes)),
         (
-            f"30 x 15 room, CPU-bound on {os.cpu_count()} idle cores",
-            f"{figures['cpu_bound_30x15_min']:.1f} min",
+            "CPU-s per notebook, all processes",
+            *(f"{m.figures['cpu_s_per_notebook']:.2f}" for m in modes),
         ),
-        ("notebooks passed / ungraded", f"{passed} / {ungraded}"),
+        *(
+            (f"  {p}", *(f"{m.figures['split_cpu_s_per_notebook'][p]:.2f}" for m in modes))
+            for p in PARTS
+        ),
+        (
+            "  of all that, reference runs",
+            *(f"{m.figures['reference_cpu_s_per_notebook']:.2f}" for m in modes),
+        ),
+        (
+            "CPU-s of one reference run",
+            *(f"{m.figures['cpu_s_per_reference_run']:.2f}" for m in modes),
+        ),
+        (
+            "30 x 15 room: CPU-s (computed)",
+            *(f"{m.figures['room_30x15_cpu_s']:.0f}" for m in modes),
+        ),
+        (
+            f"30 x 15 room: minutes = CPU-s / {os.cpu_count()} cores",
+            *(f"{m.figures['room_30x15_min_on_all_cores']:.1f}" for m in modes),
+        ),
+        (
+            "notebooks passed / ungraded",
+            *(
+                f"{m.figures['passed_notebooks']} / {m.figures['ungraded_notebooks']}"
+                for m in modes
+            ),
+        ),
     ]
-    width = max(len(k) for k, _ in rows)
-    print(f"{'measure':<{width}}  value")
-    print(f"{'-' * width}  {'-' * 10}")
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
-    if len(split) < len(runs):
-        print(f"\n{len(runs) - len(split)} runs left no papermill timestamps (not split).")
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  " + "  ".join(f"{m.name:>8}" for m in modes))
+    print(f"{'-' * width}  " + "  ".join("-" * 8 for _ in modes))
+    for key, *values in rows:
+        print(f"{key:<{width}}  " + "  ".join(f"{v:>8}" for v in values))
+    for m in modes:
+        gap = m.figures["cpu_s_total_measured"] - m.figures["cpu_s_total_split"]
+        print(
+            f"{m.name}: {m.figures['cpu_s_total_measured']:.1f} CPU-s measured (os.times), "
+            f"{m.figures['cpu_s_total_split']:.1f} split by process ({gap:+.1f} not logged: "
+            "processes killed before they could log, and unshare)"
+        )
     if args.json:
-        Path(args.json).write_text(json.dumps(figures, indent=2), encoding="utf-8")
+        Path(args.json).write_text(
+            json.dumps({"counts": counts, **{m.name: m.figures for m in modes}}, indent=2),
+            encoding="utf-8",
+        )
     sys.stdout.flush()
 
 

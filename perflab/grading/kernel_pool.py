@@ -205,9 +205,17 @@ def _parent_of_run(request: dict[str, Any], run_sock: socket.socket, log_fd: int
 
 def _serve(control: socket.socket) -> None:
     """The server's loop: one forked run per request, until the grader closes the socket."""
+    import gc
+
     for name in WARM_MODULES:
         with contextlib.suppress(ImportError):
             __import__(name)
+    with contextlib.suppress(Exception):  # the kernel provisioners' entry points, read once
+        from jupyter_client.provisioning import KernelProvisionerFactory
+
+        KernelProvisionerFactory.instance()
+    gc.collect()
+    gc.freeze()  # no collection touches the imported objects: forks share their pages
     children: set[int] = set()
 
     def reap(block: bool = False) -> None:
