@@ -127,11 +127,14 @@ def check_items(
     workers: int = 1,
     on_done: Callable[[NotebookReport], None] | None = None,
     progress: bool = False,
+    first: list[Callable[[], None]] | None = None,
 ) -> list[NotebookReport]:
     """Grade the given (notebook, learner) pairs, ``workers`` at a time, in input order.
 
     ``check`` grades one notebook and never raises (``runner.check_notebook`` with the
     run's options bound). ``progress`` shows a bar on stderr, as ``check_paths`` does.
+    ``first`` are jobs started on the same workers before any notebook: the shard's
+    reference runs (``runner.reference_jobs``), as ``check_paths`` does for a room.
     """
     bar: Any = None
     if progress:
@@ -151,6 +154,8 @@ def check_items(
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for job in first or []:  # the executor takes jobs in order: these start first
+                pool.submit(job)
             return list(pool.map(one, items))
     finally:
         if bar is not None:

@@ -90,3 +90,20 @@ def test_without_references_first_the_verdicts_are_the_same(
     reports = check_paths([room], options, workers=1, references_first=False)
     assert events == ["reference", "learner"]
     assert by_exercise(reports[1])["a"].status.value == "passed"
+
+
+def test_a_shard_runs_its_reference_jobs_first(tmp_path: Path) -> None:
+    """check_items starts the ``first`` jobs before any notebook, on the same workers."""
+    from perflab.grading.results import NotebookReport
+    from perflab.grading.shard import check_items
+
+    order: list[str] = []
+    items = [(tmp_path / f"{i}.ipynb", f"l{i}") for i in range(3)]
+
+    def check(path: Path, learner: str) -> NotebookReport:
+        order.append(learner)
+        return NotebookReport(str(path), learner, ())
+
+    reports = check_items(items, check, 1, first=[lambda: order.append("ref")] * 2)
+    assert order == ["ref", "ref", "l0", "l1", "l2"]
+    assert [r.learner for r in reports] == ["l0", "l1", "l2"]
