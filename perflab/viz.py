@@ -28,6 +28,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -43,8 +44,10 @@ __all__ = [
     "bars",
     "covers_data",
     "histogram",
+    "integer_ticks",
     "lines",
     "place_legend",
+    "plain_log_ticks",
     "scaling_timeline",
     "simulated_label",
     "stacked_bars",
@@ -66,17 +69,19 @@ TEXT_PT: dict[str, float] = {
 }
 
 #: Colour and dash of the 1st, 2nd, ... reference line, so that no two look alike.
+#: Their colours are outside matplotlib's default cycle, so a reference line never looks
+#: like a data series.
 HLINE_STYLES: tuple[tuple[str, Any], ...] = (
-    ("tab:red", "--"),
-    ("tab:purple", "-."),
-    ("tab:brown", (0, (1, 1.5))),
-    ("black", (0, (6, 2, 1, 2))),
+    ("black", "--"),
+    ("dimgray", "-."),
+    ("saddlebrown", (0, (1, 1.5))),
+    ("darkslateblue", (0, (6, 2, 1, 2))),
 )
 VLINE_STYLES: tuple[tuple[str, Any], ...] = (
     ("dimgray", ":"),
     ("black", "-."),
-    ("tab:olive", "--"),
-    ("tab:cyan", (0, (6, 2, 1, 2))),
+    ("darkgoldenrod", "--"),
+    ("darkslategray", (0, (6, 2, 1, 2))),
 )
 
 #: The gid of a patch that is background (an alert window's shading): a legend may cover it.
@@ -86,7 +91,8 @@ BACKGROUND = "perflab-background"
 def simulated_label(params: Mapping[str, Any]) -> str:
     """Return the caption a simulated figure carries: ``"simulated: a=1, b=0.5"``.
 
-    Floats are shown with up to 4 significant digits so the caption is stable.
+    Floats are shown with up to 4 significant digits so the caption is stable; a whole
+    number stored as a float is shown as a whole number (``tpm=200000``, not ``2e+05``).
 
     Args:
         params: the model's parameters, in the order they should be shown.
@@ -96,7 +102,12 @@ def simulated_label(params: Mapping[str, Any]) -> str:
     """
     parts = []
     for key, value in params.items():
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        if isinstance(value, float) and value.is_integer() and abs(value) < 1e12:
+            shown = str(int(value))
+        elif isinstance(value, float):
+            shown = f"{value:.4g}"
+        else:
+            shown = str(value)
         parts.append(f"{key}={shown}")
     return "simulated: " + ", ".join(parts) if parts else "simulated"
 
@@ -141,6 +152,25 @@ def _style(ax: Axes, *, title: str = "", xlabel: str = "", ylabel: str = "") -> 
     ax.set_ylabel(ylabel, fontsize=TEXT_PT["label"])
     ax.tick_params(labelsize=TEXT_PT["ticks"])
     ax.grid(True, alpha=0.3)
+    for axis, scale in ((ax.xaxis, ax.get_xscale()), (ax.yaxis, ax.get_yscale())):
+        if scale == "log":
+            plain_log_ticks(axis)
+
+
+def plain_log_ticks(axis: Any) -> None:
+    """Label a log axis 1-2-5 in plain numbers (``250``, ``1000``), not ``3x10^2``."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def integer_ticks(axis: Any) -> None:
+    """Put ticks on whole numbers only (worker counts, pool sizes)."""
+    from matplotlib.ticker import MaxNLocator
+
+    axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _layout(fig: Figure, simulated: Mapping[str, Any] | None) -> tuple[float, float, float, float]:
@@ -184,11 +214,22 @@ def covers_data(ax: Axes, box: Any) -> bool:
     return any(text.get_window_extent(renderer).overlaps(box) for text in ax.texts)
 
 
-def place_legend(fig: Figure, ax: Axes, rect: tuple[float, float, float, float]) -> Any:
+#: The area each helper's figure lays its axes out in (above a simulated footer).
+_RECTS: WeakKeyDictionary[Any, tuple[float, float, float, float]] = WeakKeyDictionary()
+
+
+def place_legend(
+    fig: Figure, ax: Axes, rect: tuple[float, float, float, float] | None = None
+) -> Any:
     """Put ``ax``'s legend where it covers no data: inside if a corner is free, else outside.
+
+    Call it again after drawing more on a helper's figure. ``rect`` is the area the
+    axes may fill; by default, the one the helper that made ``fig`` used.
 
     Returns the legend (``None`` when nothing is labelled).
     """
+    if rect is None:
+        rect = _RECTS.get(fig, (0.0, 0.0, 1.0, 1.0))
     if not ax.get_legend_handles_labels()[0]:
         return None
     size = TEXT_PT["legend"]
@@ -219,8 +260,9 @@ def _finish(
     _style(ax, title=title, xlabel=xlabel, ylabel=ylabel)
     rect = _layout(fig, simulated)
     fig.tight_layout(rect=rect)
+    _RECTS[fig] = rect
     if legend:
-        place_legend(fig, ax, rect)
+        place_legend(fig, ax)
     return fig
 
 
@@ -378,6 +420,8 @@ def lines(
         ax.axvline(xv, color=colour, linestyle=dash, linewidth=1.4, label=label)
     if logx:
         ax.set_xscale("log")
+    elif xs and all(float(v).is_integer() for v in xs):
+        integer_ticks(ax.xaxis)
     if logy:
         ax.set_yscale("log")
     return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, simulated=simulated)
@@ -463,5 +507,6 @@ def scaling_timeline(
         right.tick_params(axis="y", labelcolor="tab:orange", labelsize=TEXT_PT["ticks"])
     rect = _layout(fig, simulated)
     fig.tight_layout(rect=rect)
-    place_legend(fig, top, rect)
+    _RECTS[fig] = rect
+    place_legend(fig, top)
     return fig

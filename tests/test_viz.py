@@ -122,3 +122,47 @@ def test_use_retina_does_nothing_outside_ipython():
 def test_the_old_scaling_module_re_exports_the_same_function():
     """``perflab.viz_scaling.scaling_timeline`` is ``perflab.viz.scaling_timeline``."""
     assert viz_scaling.scaling_timeline is viz.scaling_timeline
+
+
+def test_reference_lines_never_take_a_series_colour():
+    """No hline/vline colour is one of matplotlib's default cycle (the series' colours)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import to_hex
+
+    cycle = {to_hex(c) for c in plt.rcParams["axes.prop_cycle"].by_key()["color"]}
+    for colour, _dash in viz.HLINE_STYLES + viz.VLINE_STYLES:
+        assert to_hex(colour) not in cycle
+
+
+def test_a_whole_float_in_the_footer_is_a_whole_number():
+    """200000.0 reads as 200000, not 2e+05; a fraction keeps 4 significant digits."""
+    assert viz.simulated_label({"tpm": 2e5, "sigma": 0.123456, "n": 3}) == (
+        "simulated: tpm=200000, sigma=0.1235, n=3"
+    )
+
+
+def test_log_axes_are_labelled_in_plain_numbers():
+    """A log x axis over 250..4000 labels its ticks 500, 1000, 2000 (no 10^k)."""
+    fig = viz.lines([250, 1000, 4000], {"y": [1, 2, 3]}, logx=True)
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "1000" in labels and "500" in labels
+    assert not any("10^" in t or "times" in t or "$" in t for t in labels)
+
+
+def test_whole_number_x_values_get_whole_number_ticks():
+    """Pool sizes 1..10 never get a 2.5 tick."""
+    fig = viz.lines(list(range(1, 11)), {"wait": [10 - i for i in range(10)]})
+    ticks = fig.axes[0].get_xticks()
+    assert all(float(t).is_integer() for t in ticks)
+
+
+def test_place_legend_again_after_drawing_more():
+    """A second place_legend call on a helper's figure keeps its footer's area by default."""
+    fig = viz.lines([0, 1, 2], {"a": [0, 0.1, 0.2]}, simulated={"seed": 1})
+    ax = fig.axes[0]
+    ax.scatter([1.9], [0.19], label="extra")
+    legend = viz.place_legend(fig, ax)
+    assert legend is not None and not viz.covers_data(ax, legend.get_window_extent())
+    assert ax.get_position().y0 > 0.08  # still above the simulated footer
