@@ -189,7 +189,9 @@ def execute(
     names = ("run", "cwd", "data", "home", "tmp", "ipc")
     run_dir, cwd, data, home, tmp, ipc = (scratch / n for n in names)
     kernels = scratch / "jupyter" / "kernels" / options.kernel_name
-    for folder in (run_dir, cwd, data, home, tmp, ipc, kernels):
+    # home/.ipython too: the worker (root, when the kernel has a uid of its own) would
+    # otherwise make it on import, and the kernel fall back to a temporary IPython folder
+    for folder in (run_dir, cwd, data, home, tmp, ipc, kernels, home / ".ipython"):
         folder.mkdir(parents=True)
     (kernels / "kernel.json").write_text(
         json.dumps(
