@@ -39,6 +39,8 @@ __all__ = [
     "DPI",
     "FIGSIZE",
     "HLINE_STYLES",
+    "MARK_COLOURS",
+    "REFERENCE",
     "TEXT_PT",
     "VLINE_STYLES",
     "bars",
@@ -86,6 +88,20 @@ VLINE_STYLES: tuple[tuple[str, Any], ...] = (
 
 #: The gid of a patch that is background (an alert window's shading): a legend may cover it.
 BACKGROUND = "perflab-background"
+
+#: The gid of a reference line across the whole axes (a threshold, a default, a P99 mark).
+#: A legend may cover part of one: the rest of the line still shows where it is.
+REFERENCE = "perflab-reference"
+
+#: A mark's colour by its name, so P50 is the same colour in every plot of a lesson.
+MARK_COLOURS: dict[str, str] = {
+    "p50": "tab:green",
+    "median": "tab:green",
+    "p95": "tab:orange",
+    "p99": "tab:red",
+    "mean": "tab:purple",
+    "max": "tab:brown",
+}
 
 
 def simulated_label(params: Mapping[str, Any]) -> str:
@@ -189,12 +205,14 @@ def _layout(fig: Figure, simulated: Mapping[str, Any] | None) -> tuple[float, fl
 def covers_data(ax: Axes, box: Any) -> bool:
     """Whether the display-space ``box`` overlaps any of ``ax``'s data.
 
-    Data is every line (reference lines included), every marker, every bar or histogram
-    patch, and every text drawn inside the axes (bar labels). Patches whose gid is
-    :data:`BACKGROUND` (shading) do not count.
+    Data is every line, every marker, every bar or histogram patch, and every text drawn
+    inside the axes (bar labels). Reference lines (gid :data:`REFERENCE`) and shading
+    (gid :data:`BACKGROUND`) do not count.
     """
     renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
     for line in ax.get_lines():
+        if line.get_gid() == REFERENCE:
+            continue
         path = line.get_transform().transform_path(line.get_path())
         drawn: Any = path.vertices
         vertices = [(float(v[0]), float(v[1])) for v in drawn]
@@ -292,9 +310,11 @@ def histogram(
     """
     fig, ax = _figure()
     ax.hist(list(samples), bins=bins, color="tab:blue", alpha=0.7, log=log)
-    colours = ["tab:green", "tab:orange", "tab:red", "tab:purple", "tab:brown"]
-    for i, (label, x) in enumerate((marks or {}).items()):
-        ax.axvline(x, color=colours[i % len(colours)], linestyle="--", label=f"{label} = {x:.3g}")
+    spare = ["tab:olive", "tab:cyan", "tab:pink", "black"]
+    for label, x in (marks or {}).items():
+        name = label.split()[0].lower() if label.split() else ""
+        colour = MARK_COLOURS.get(name) or (spare.pop(0) if spare else "black")
+        ax.axvline(x, color=colour, linestyle="--", label=f"{label} = {x:.3g}", gid=REFERENCE)
     return _finish(fig, ax, title=title, xlabel=xlabel, ylabel="count", simulated=simulated)
 
 
@@ -414,10 +434,10 @@ def lines(
         ax.plot(xs, list(ys), marker="o" if markers else None, markersize=3, label=label)
     for i, (label, y) in enumerate((hlines or {}).items()):
         colour, dash = HLINE_STYLES[i % len(HLINE_STYLES)]
-        ax.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label)
+        ax.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label, gid=REFERENCE)
     for i, (label, xv) in enumerate((vlines or {}).items()):
         colour, dash = VLINE_STYLES[i % len(VLINE_STYLES)]
-        ax.axvline(xv, color=colour, linestyle=dash, linewidth=1.4, label=label)
+        ax.axvline(xv, color=colour, linestyle=dash, linewidth=1.4, label=label, gid=REFERENCE)
     if logx:
         ax.set_xscale("log")
     elif xs and all(float(v).is_integer() for v in xs):
@@ -433,6 +453,7 @@ def timeseries(
     *,
     thresholds: Mapping[str, float] | None = None,
     shade_above: Iterable[tuple[float, float]] | None = None,
+    shade_label: str | None = None,
     title: str = "",
     xlabel: str = "time (s)",
     ylabel: str = "",
@@ -445,6 +466,7 @@ def timeseries(
         series: label -> values sampled at ``t``.
         thresholds: label -> y of an alert threshold.
         shade_above: (start, end) time windows to shade (when an alert was firing).
+        shade_label: the legend's name for the shading (e.g. "alert firing").
         title: figure title.
         xlabel: x-axis label.
         ylabel: y-axis label.
@@ -459,9 +481,10 @@ def timeseries(
         ax.plot(xs, list(ys), label=label)
     for i, (label, y) in enumerate((thresholds or {}).items()):
         colour, dash = HLINE_STYLES[i % len(HLINE_STYLES)]
-        ax.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label)
-    for start, end in shade_above or ():
-        ax.axvspan(start, end, color="tab:red", alpha=0.12, gid=BACKGROUND)
+        ax.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label, gid=REFERENCE)
+    for i, (start, end) in enumerate(shade_above or ()):
+        named = shade_label if i == 0 and shade_label else None
+        ax.axvspan(start, end, color="tab:red", alpha=0.12, gid=BACKGROUND, label=named)
     return _finish(fig, ax, title=title, xlabel=xlabel, ylabel=ylabel, simulated=simulated)
 
 
@@ -496,7 +519,7 @@ def scaling_timeline(
     top.plot(xs, list(load), color="tab:blue", linewidth=1, label=load_label)
     for i, (label, y) in enumerate((thresholds or {}).items()):
         colour, dash = HLINE_STYLES[i % len(HLINE_STYLES)]
-        top.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label)
+        top.axhline(y, color=colour, linestyle=dash, linewidth=1.3, label=label, gid=REFERENCE)
     _style(top, title=title, ylabel=load_label)
     bottom.step(xs, list(workers), where="post", color="tab:green", label="workers")
     _style(bottom, xlabel="time (s)", ylabel="workers")

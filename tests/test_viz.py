@@ -61,14 +61,48 @@ def test_a_legend_stays_inside_when_a_corner_is_free():
 
 
 def test_a_legend_moves_outside_when_data_fills_every_spot():
-    """Lines through all four corners and the middle push the legend out of the axes."""
+    """Six lines spread over the whole height leave no free spot: the legend goes outside."""
     x = [0, 1, 2, 3, 4]
-    series = {"up": [0, 1, 2, 3, 4], "down": [4, 3, 2, 1, 0], "mid": [2, 2, 2, 2, 2]}
-    fig = viz.lines(x, series, hlines={"low": 0.5, "high": 3.5}, vlines={"l": 0.5, "r": 3.5})
+    series = {f"level {k}": [k, k + 0.3, k, k + 0.3, k] for k in range(6)}
+    fig = viz.lines(x, series)
     ax = fig.axes[0]
     box = ax.get_legend().get_window_extent()
     assert box.x0 >= _axes_box(fig).x1  # to the right of the axes
     assert not viz.covers_data(ax, box)
+
+
+def test_a_legend_may_cover_part_of_a_reference_line():
+    """A default's vertical line through the free corner does not push the legend out."""
+    fig = viz.lines(
+        [0.5, 0.6, 0.7, 0.8, 0.9],
+        {"hit rate": [0.1, 0.08, 0.05, 0.03, 0.01]},
+        vlines={"default 0.8": 0.8},
+    )
+    ax = fig.axes[0]
+    box = ax.get_legend().get_window_extent()
+    assert _axes_box(fig).contains(box.x0 + 1, box.y0 + 1)
+    assert [ln.get_gid() for ln in ax.get_lines()] == [None, viz.REFERENCE]
+
+
+def test_marks_keep_their_colour_by_name():
+    """P50 is green whether or not a mean mark comes first."""
+    one = viz.histogram([1.0, 2.0, 3.0], marks={"P50": 2.0, "P99": 2.9})
+    two = viz.histogram([1.0, 2.0, 3.0], marks={"mean": 2.0, "P50": 2.0})
+    colour = {
+        ln.get_label().split()[0]: ln.get_color()
+        for f in (one, two)
+        for ln in f.axes[0].get_lines()
+    }
+    assert colour["P50"] == viz.MARK_COLOURS["p50"] and colour["mean"] == viz.MARK_COLOURS["mean"]
+
+
+def test_shading_can_be_named_in_the_legend():
+    """shade_label names the first shaded window once."""
+    fig = viz.timeseries(
+        [0, 1, 2, 3], {"y": [0, 1, 0, 1]}, shade_above=[(0, 1), (2, 3)], shade_label="alert firing"
+    )
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert labels.count("alert firing") == 1
 
 
 def test_covers_data_sees_lines_markers_bars_and_labels():
