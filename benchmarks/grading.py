@@ -19,8 +19,8 @@ The machine is shared, so wall times are inflated by other load: the table repor
 seconds (user + system of every process the grading started, reaped) per notebook, split
 by process: the grading process itself; the workers (Python start, imports, papermill);
 what the workers start besides the kernel (the sandbox's ``mount`` commands); the
-kernel's start (its CPU until the first cell is sent); the cells; and, of all that, the
-reference runs' share. The split comes from a ``sitecustomize`` put on ``PYTHONPATH``
+kernels (their start, about half a CPU-second each, and the notebook's cells); and, of
+all that, the reference runs' share. The split comes from a ``sitecustomize`` put on ``PYTHONPATH``
 that logs each process's CPU when it exits. The room time for 30 learners x 15
 exercises is computed, not measured: (450 x the learner CPU per notebook + 15 x seeds x
 the CPU of one reference run) / the machine's cores, that is with both cores kept busy
@@ -175,7 +175,6 @@ import atexit, os, sys, time
 from perflab.grading.kernel_pool import skip_slow_imports
 skip_slow_imports()
 _LOG = {log!r}
-_first = []
 _argv0 = sys.argv[0] if sys.argv else ''
 
 
@@ -190,24 +189,11 @@ def _kind():
     return 'other'
 
 
-if 'ipykernel' in os.path.basename(_argv0):
-    import ipykernel.ipkernel as _ipk
-    _do = _ipk.IPythonKernel.do_execute
-
-    async def _first_cell(self, *a, **k):
-        if not _first:
-            t = os.times()
-            _first.append(t.user + t.system)
-        return await _do(self, *a, **k)
-
-    _ipk.IPythonKernel.do_execute = _first_cell
-
-
 def _log():
     t = os.times()
     line = dict(kind=_kind(), role=os.environ.get('PERFLAB_CHECK_ROLE', ''), pid=os.getpid(),
                 self=t.user + t.system, children=t.children_user + t.children_system,
-                start=_first[0] if _first else None)
+                )
     try:
         with open(os.path.join(_LOG, f'{{os.getpid()}}-{{time.time_ns()}}.json'), 'w') as f:
             f.write(repr(line))
@@ -251,8 +237,7 @@ PARTS = (
     "grading process",
     "workers (start, imports, papermill)",
     "sandbox commands (mount ...)",
-    "kernel start",
-    "cells",
+    "kernels (start and cells)",
 )
 
 
@@ -264,9 +249,7 @@ def split_cpu(lines: list[dict[str, Any]], grader: float) -> dict[str, dict[str,
         role = "reference" if line["role"] == "reference" else "learner"
         part = out[role]
         if line["kind"] == "kernel":
-            start = line["start"] if line["start"] is not None else line["self"]
-            part["kernel start"] += start
-            part["cells"] += line["self"] - start
+            part["kernels (start and cells)"] += line["self"]
             part["sandbox commands (mount ...)"] -= line["self"]  # counted in the worker's
         elif line["kind"] == "worker":
             part["workers (start, imports, papermill)"] += line["self"]
