@@ -211,7 +211,7 @@ def _serve(control: socket.socket) -> None:
         with contextlib.suppress(ImportError):
             __import__(name)
     with contextlib.suppress(Exception):  # the kernel provisioners' entry points, read once
-        from jupyter_client.provisioning import KernelProvisionerFactory
+        from jupyter_client.provisioning.factory import KernelProvisionerFactory
 
         KernelProvisionerFactory.instance()
     gc.collect()
