@@ -306,11 +306,16 @@ def _threshold_answers() -> list[str]:
 
     lesson = curriculum_root() / "notebooks" / "intermediate" / "05_cache_threshold.ipynb"
     cells = json.loads(lesson.read_text(encoding="utf-8"))["cells"]
-    source = next("".join(c["source"]) for c in cells if "INTENTS = {" in "".join(c["source"]))
+    code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    start = next(i for i, text in enumerate(code) if "INTENTS = {" in text)
     space: dict[str, object] = {"np": np}
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(source, str(lesson), "exec"), space)  # noqa: S102 - the lesson's own pairs
-    pairs = space["pairs"]
+    # The cell that writes INTENTS, then the cells after it until the pairs exist.
+    for text in code[start : start + 3]:
+        with contextlib.redirect_stdout(io.StringIO()):
+            exec(compile(text, str(lesson), "exec"), space)  # noqa: S102 - the lesson's pairs
+        if "pairs" in space:
+            break
+    pairs = space.get("pairs")
     assert isinstance(pairs, list)
     sims, same = score_pairs(WordLlamaEmbedder(), pairs)
     wrong = int(np.argmax(np.where(same, -np.inf, sims)))

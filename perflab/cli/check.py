@@ -16,7 +16,9 @@ __all__ = ["handler", "register"]
 
 _EPILOG = """\
 A folder is a folder of submissions: each notebook in it, and each sub-folder, is one
-learner's. Each notebook runs once per seed (default: two seeds), so a pasted number fails.
+learner's. Each notebook runs once per seed: by default one seed, drawn afresh on every
+run (shown in the results), so no table of answers can know it and a pasted number fails.
+--seeds N draws N fresh seeds (each costs one more run per notebook); --seed gives them.
 
 examples:
   perflab check exercises/03_cache_economics.ipynb
@@ -47,8 +49,17 @@ def register(subparsers: Any) -> None:
         action="append",
         dest="seeds",
         metavar="N",
-        help="a seed to run with (repeat for several; default: two fresh random seeds "
+        help="a seed to run with (repeat for several; default: one fresh random seed "
         "on every run, shown in the results)",
+    )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=None,
+        dest="seed_count",
+        metavar="N",
+        help="how many fresh random seeds to draw when no --seed is given (default 1; "
+        "each one more run of every notebook)",
     )
     parser.add_argument(
         "--timeout",
@@ -162,6 +173,11 @@ def handler(args: argparse.Namespace) -> int:
     from perflab.grading.runner import CheckOptions, check_paths, collect, fresh_seeds
 
     bad = [f"--workers must be >= 1, got {args.workers}"] if args.workers < 1 else []
+    count = getattr(args, "seed_count", None)
+    if count is not None and count < 1:
+        bad.append(f"--seeds must be >= 1, got {count}")
+    if count is not None and args.seeds:
+        bad.append("give --seed or --seeds, not both")
     for flag, value in (("--timeout", args.timeout), ("--run-cap", args.run_cap)):
         if value is not None and not 0 < value < math.inf:  # also refuses nan
             bad.append(f"{flag} must be a number of seconds > 0, got {value:g}")
@@ -202,7 +218,7 @@ def handler(args: argparse.Namespace) -> int:
             return 2
         items, positions, total = select(args.paths, shard, collect)
     options = CheckOptions(
-        seeds=tuple(dict.fromkeys(args.seeds)) if args.seeds else fresh_seeds(),
+        seeds=tuple(dict.fromkeys(args.seeds)) if args.seeds else fresh_seeds(count or 1),
         timeout_s=args.timeout,
         run_cap_s=args.run_cap,
         expect=getattr(args, "expect", None),
@@ -215,7 +231,7 @@ def handler(args: argparse.Namespace) -> int:
         record_reports(reports, args.paths)
         json_text = results.to_json(reports)
     else:
-        from perflab.grading.runner import check_notebook
+        from perflab.grading.runner import check_notebook, reference_jobs
         from perflab.grading.shard import check_items, shard_json
 
         reports = check_items(
@@ -223,6 +239,7 @@ def handler(args: argparse.Namespace) -> int:
             lambda nb, learner: check_notebook(nb, options, learner),
             args.workers,
             progress=len(items) > 1,
+            first=reference_jobs(items, options),
         )
         json_text = shard_json(reports, shard, positions, total)
     _write_outputs(args, reports, json_text)
