@@ -78,11 +78,11 @@ class _Outputs:
             partial.write_bytes(data)
             os.replace(partial, Path(self.folder) / name)
             return
-        partial = f".{name}.partial"
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=self.fd)
+        staged = f".{name}.partial"
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=self.fd)
         with os.fdopen(fd, "wb") as out:
             out.write(data)
-        os.replace(partial, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
+        os.replace(staged, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
 
     def write_notebook(self, nb: Any, path: Any, *args: Any, **kwargs: Any) -> None:
         """papermill's ``write_ipynb``, for the output notebook (others go to papermill)."""
@@ -91,7 +91,7 @@ class _Outputs:
         if Path(str(path)).name != "output.ipynb" or str(Path(str(path)).parent) != self.folder:
             _ORIGINAL_WRITE[0](nb, path, *args, **kwargs)
             return
-        self.last_notebook = nbformat.writes(nb)
+        self.last_notebook = nbformat.writes(nb)  # type: ignore[no-untyped-call]
         self.write("output.ipynb", self.last_notebook)
 
 
@@ -356,7 +356,7 @@ _GUARD: list[_Guard] = []
 
 def run(spec: dict[str, Any]) -> dict[str, Any]:
     """Execute the notebook the spec names; return what happened (never raises)."""
-    from perflab.grading.kernel_pool import skip_slow_imports
+    from perflab.grading.slow_imports import skip_slow_imports
 
     skip_slow_imports()  # about 1 s of CPU per run that grading never needs
     try:

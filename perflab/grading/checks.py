@@ -168,6 +168,7 @@ def _emit(
     elif expected is ...:
         status, detail = "recorded", f"recorded your answer {show(answer)} for perflab check"
     else:
+        want: Any
         if rule is not None:
             want, why = dict(rule), ""
             if rule.get("rule") == "compare":
@@ -265,9 +266,8 @@ def check_equal(
         hint: shown when the check fails.
         reference: as for :func:`check_close`.
     """
-    _emit(
-        exercise, what, "equal", got, expected, hint, **({} if reference else {"reference": False})
-    )
+    extra: dict[str, Any] = {} if reference else {"reference": False}
+    _emit(exercise, what, "equal", got, expected, hint, **extra)
 
 
 def check_compare(

@@ -90,7 +90,9 @@ def _is_number(value: Any) -> bool:
     return type(value) in (int, float)
 
 
-def _close_one(got: Any, expected: Any, rel_tol: float, abs_tol: float, tolerance: str) -> str | None:
+def _close_one(
+    got: Any, expected: Any, rel_tol: float, abs_tol: float, tolerance: str
+) -> str | None:
     """None when two numbers are close; else what is wrong, in words (no expected value)."""
     if not _is_number(got):
         return f"expected a number, got {show(got)}"
@@ -104,7 +106,9 @@ def _close_one(got: Any, expected: Any, rel_tol: float, abs_tol: float, toleranc
     return f"got {show(got)}, {direction}: not {tolerance} of the expected value"
 
 
-def _close_all(got: Any, expected: Any, rel_tol: float, abs_tol: float, tolerance: str) -> str | None:
+def _close_all(
+    got: Any, expected: Any, rel_tol: float, abs_tol: float, tolerance: str
+) -> str | None:
     """Item by item for lists and dicts of numbers (same length, same keys); else one number."""
     if type(expected) is list:
         if type(got) is not list:
@@ -147,16 +151,16 @@ def _op_one(a: Any, op: str, b: Any, abs_tol: float) -> bool:
         if math.isnan(a) or math.isnan(b):
             return False
         if op == "==":
-            return abs(a - b) <= abs_tol
+            return bool(abs(a - b) <= abs_tol)
         if op == "!=":
-            return abs(a - b) > abs_tol
+            return bool(abs(a - b) > abs_tol)
         if op == "<":
-            return a < b + abs_tol
+            return bool(a < b + abs_tol)
         if op == "<=":
-            return a <= b + abs_tol
+            return bool(a <= b + abs_tol)
         if op == ">":
-            return a > b - abs_tol
-        return a >= b - abs_tol  # ">="
+            return bool(a > b - abs_tol)
+        return bool(a >= b - abs_tol)  # ">="
     if op not in ("==", "!="):
         return False  # text, None or a bool is not ordered
     same = type(a) is type(b) and a == b

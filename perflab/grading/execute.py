@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from perflab.grading import sandbox
+from perflab.grading import kernel_pool, sandbox
 from perflab.grading._worker import RUN_KEY
 from perflab.grading.checks import source_digest
 from perflab.grading.environment import kernel_environment
@@ -261,8 +261,10 @@ def execute(
     try:
         with open(run_dir / "worker.log", "wb") as log:
             # The only process id the runner ever signals is this child's own: never one
-            # read from a file the kernel could write (see perflab.grading.sandbox).
-            proc = sandbox.start(
+            # read from a file the kernel could write (see perflab.grading.sandbox). As
+            # root in a PID namespace the worker is forked from the warm fork server
+            # (perflab.grading.kernel_pool), into a new PID namespace of its own all the same.
+            proc = kernel_pool.start(
                 [sys.executable, "-m", "perflab.grading._worker", str(run_dir / "spec.json")],
                 isolation,
                 cwd=run_dir,
@@ -276,7 +278,7 @@ def execute(
             except subprocess.TimeoutExpired:
                 info.capped_after_s = round(cap, 1)
             finally:
-                sandbox.stop(proc, isolation)
+                kernel_pool.stop(proc, isolation)
         try:
             outcome = json.loads((run_dir / "result.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -46,6 +46,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from perflab.grading.slow_imports import SLOW_UNUSED_MODULES, skip_slow_imports
+
 __all__ = [
     "SLOW_UNUSED_MODULES",
     "ForkServer",
@@ -56,15 +58,6 @@ __all__ = [
     "start",
     "stop",
 ]
-
-SLOW_UNUSED_MODULES = ("rfc3987_syntax",)
-"""Modules a grading process never needs but would import, with their cost.
-
-``rfc3987_syntax``: ``import nbformat`` imports jsonschema, whose format checkers import
-this package (when installed, as jupyter_events pulls it in) to check IRIs. Importing it
-compiles a grammar: about one second of CPU, in every worker process. Notebook
-validation uses no IRI format, so without it nothing is checked less.
-"""
 
 #: The modules the server imports once, so that no worker imports them again.
 WARM_MODULES = (
@@ -93,24 +86,6 @@ _CLONE_NEWPID = 0x20000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
 _MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
 _PR_SET_PDEATHSIG = 1
-
-
-def skip_slow_imports() -> list[str]:
-    """Make ``SLOW_UNUSED_MODULES`` unimportable in this process, before anything imports them.
-
-    Marks each as ``None`` in ``sys.modules``, so ``import`` raises ``ImportError`` and
-    libraries that treat the module as optional (jsonschema does) go on without it. A
-    module that is already imported is left alone.
-
-    Returns:
-        The names that were blocked.
-    """
-    blocked = []
-    for name in SLOW_UNUSED_MODULES:
-        if name not in sys.modules:
-            sys.modules[name] = None  # type: ignore[assignment]
-            blocked.append(name)
-    return blocked
 
 
 # --------------------------------------------------------------------------- the server

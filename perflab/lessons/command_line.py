@@ -106,7 +106,7 @@ def main_py(
     else:
         command = [sys.executable, "-m", "perflab", *args]
     done = subprocess.run(
-        command, cwd=root, env=env, capture_output=True, text=True, timeout=timeout_s
+        command, check=False, cwd=root, env=env, capture_output=True, text=True, timeout=timeout_s
     )
     if done.returncode != 0:
         raise RuntimeError(f"{shown} failed ({done.returncode}): {done.stderr.strip()}")

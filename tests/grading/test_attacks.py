@@ -336,7 +336,9 @@ def test_secrets_never_reach_any_output_format(
         "def check_prediction(ex, what, *args, **kw):\n"
         f"    _real_prediction(ex, what + ' {token}', *args, **kw)\n"
     )
-    path = _learner(tmp_path, {"03.cost": f"cost_per_request = {token!r}"}, first=record_leak, last=leak)
+    path = _learner(
+        tmp_path, {"03.cost": f"cost_per_request = {token!r}"}, first=record_leak, last=leak
+    )
     csv, junit, html = tmp_path / "r.csv", tmp_path / "r.xml", tmp_path / "r.html"
     code, data = _cli([str(path), *SEED], capsys)
     assert code == 1
@@ -424,8 +426,13 @@ def test_a_patched_check_module_and_lying_conditions_do_not_pass(
     the kernel evaluated them, True, and they passed)."""
     path = _learner(tmp_path, first=PATCH_CHECKS)
     nb = nbformat.read(path, as_version=4)
-    todo = next(c for c in nb.cells if "api = SimulatedSearchAPI(api_cost)" in c.source
-                and (t := cell_tag(c)) is not None and t.exercise == "03.hitrate")
+    todo = next(
+        c
+        for c in nb.cells
+        if "api = SimulatedSearchAPI(api_cost)" in c.source
+        and (t := cell_tag(c)) is not None
+        and t.exercise == "03.hitrate"
+    )
     todo.source = LYING_HITRATE
     nbformat.write(nb, path)
     code, data = _cli([str(path), *SEED], capsys)

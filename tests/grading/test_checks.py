@@ -167,7 +167,9 @@ def test_check_compare_applies_the_operator_to_every_item() -> None:
     assert failed["status"] == "failed" and "item 1: got 6" in failed["message"]
     assert "5.4321" not in failed["message"]
     assert _one(check_compare, "x", "fits", [], "<=", 5)["status"] == "failed"
-    assert _one(check_compare, "x", "eq", 1.0 + 1e-10, "==", 1.0, abs_tol=1e-9)["status"] == "passed"
+    assert (
+        _one(check_compare, "x", "eq", 1.0 + 1e-10, "==", 1.0, abs_tol=1e-9)["status"] == "passed"
+    )
     with pytest.raises(ValueError, match="op must be one of"):
         check_compare("x", "bad", 1, "=<", 2)
 

@@ -86,7 +86,11 @@ def _userns_reason(prefix: list[str]) -> str:
     )
     if done.returncode != 0 or done.stdout.split() != ["1", "0"]:
         sysctl = Path("/proc/sys/kernel/unprivileged_userns_clone")
-        extra = f"; kernel.unprivileged_userns_clone={sysctl.read_text().strip()}" if sysctl.exists() else ""
+        extra = (
+            f"; kernel.unprivileged_userns_clone={sysctl.read_text().strip()}"
+            if sysctl.exists()
+            else ""
+        )
         limit = Path("/proc/sys/user/max_user_namespaces")
         extra += f"; user.max_user_namespaces={limit.read_text().strip()}" if limit.exists() else ""
         return (
@@ -138,7 +142,9 @@ def _grade(folder: Path, prefix: list[str], decoy: subprocess.Popen[bytes]) -> d
     work = folder / "work"
     ref_file = work / "refs" / "test-notebook.ipynb"
     hidden_todo = f"import os\nanswer_hidden = int(os.path.exists({str(ref_file)!r}))"
-    hidden_check = "check_equal('hidden', 'the reference solution is out of reach', answer_hidden, 0)"
+    hidden_check = (
+        "check_equal('hidden', 'the reference solution is out of reach', answer_hidden, 0)"
+    )
     env_todo = "import os\nanswer_env = os.environ.get('GITHUB_TOKEN', 'none')"
     env_check = "check_equal('env', 'no token in the kernel', answer_env, 'none')"
     kill = (

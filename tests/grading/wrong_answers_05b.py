@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-_ONE_SHORT = '''
+_ONE_SHORT = """
 async def {name}(search, n, *rest):
     return [await search_once(search, i) for i in range(n - 1)]
-'''
+"""
 
 # (notebook, exercise, what the check says it checks, code that spoils the answer)
 WRONG = [
