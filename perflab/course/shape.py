@@ -126,6 +126,7 @@ def _your_turn(nb: dict[str, Any]) -> list[str]:
 
 _GLOSSARY_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]*glossary\.md)#([\w-]+)\)")
 _CODE_SPAN = re.compile(r"`[^`]*`")
+_OTHER_LINK = re.compile(r"\[[^\]]*\]\((?![^)\s]*glossary\.md#)[^)]*\)")
 
 
 def _prose(nb: dict[str, Any]) -> str:
@@ -147,7 +148,8 @@ def unlinked_terms(nb: dict[str, Any]) -> list[str]:
     """Glossary terms whose first use in ``nb``'s prose is not linked to their entry."""
     from perflab.glossary import TERMS
 
-    text = _prose(nb)
+    # Another link's text (a lesson's title, say) names a page; it is not a use of a term.
+    text = _OTHER_LINK.sub(lambda m: " " * len(m.group(0)), _prose(nb))
     links = [(m.start(), m.group(3)) for m in _GLOSSARY_LINK.finditer(text)]
     # A link's URL is not prose: blank it so a term inside a path is never a "use".
     for m in _GLOSSARY_LINK.finditer(text):

@@ -117,3 +117,9 @@ def test_headings_code_and_generated_cells_are_not_prose() -> None:
     generated["metadata"] = {"perflab": {"generated": "header"}}
     nb = {"cells": [generated, _md("## P99\n\nThe `p99` field.")]}
     assert shape.unlinked_terms(nb) == []
+
+
+def test_a_term_in_another_links_text_is_not_a_use() -> None:
+    """'[12b · Load balancing and the USL](12b.ipynb)' names a lesson; the term needs no link there."""
+    nb = {"cells": [_md("Next: [12b · the Universal Scalability Law](12b.ipynb).")]}
+    assert shape.unlinked_terms(nb) == []
