@@ -189,7 +189,11 @@ def _run_all(page: Any) -> None:
         pytest.fail(
             f"Run All did not finish in {RUN_TIMEOUT_MS / 1000:.0f} s: {prompts}; see {path}"
         )
-    prompts = panel.locator(".jp-CodeCell .jp-InputPrompt").all_text_contents()
+    # A collapsed cell (a "Your turn" answer) shows a placeholder, not its prompt: it ran
+    # all the same, and its output is checked for errors below.
+    prompts = panel.locator(
+        ".jp-CodeCell:not(:has(.jp-InputPlaceholder)) .jp-InputPrompt"
+    ).all_text_contents()
     unrun = [i for i, t in enumerate(prompts) if not re.search(r"\[\d+\]", t)]
     errors = panel.locator(".jp-OutputArea-output[data-mime-type*='error']").all_inner_texts()
     assert not unrun and not errors, f"code cells {unrun} did not run; errors: {errors}"
