@@ -44,8 +44,11 @@ __all__ = [
 #: Variables the grader sets in the environment of every run's kernel
 #: (``perflab.grading.execute`` and ``perflab.grading.sandbox``).
 GRADER_VARIABLES = ("PERFLAB_CHECK_ROLE", "PERFLAB_CHECK_ISOLATION")
-#: The grader's worker process, the parent of every graded kernel.
+#: The grader's worker process, the parent of every graded kernel: started as
+#: ``-m perflab.grading._worker``, or forked from the fork server, whose command line
+#: names ``perflab.grading.kernel_pool``.
 _WORKER = "perflab.grading._worker"
+_WORKER_MARKS = (_WORKER, "perflab.grading.kernel_pool")
 
 
 def _ancestor_commands() -> list[list[str]]:
@@ -83,7 +86,7 @@ def grading_run(
         if name in env:
             return f"{name} is set"
     for argv in _ancestor_commands() if commands is None else commands:
-        if _WORKER in argv:
+        if any(mark in arg for arg in argv for mark in _WORKER_MARKS):
             return "a parent process is the grader's worker"
     return ""
 

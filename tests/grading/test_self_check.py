@@ -331,3 +331,12 @@ def test_every_exercise_and_solution_ends_with_the_cell_that_checks_itself() -> 
             last = nb["cells"][-1]
             assert last["cell_type"] == "code", path
             assert f'check_my_work("{path.name}")' in "".join(last["source"]), path
+
+
+def test_a_worker_forked_from_the_fork_server_counts_as_the_grader() -> None:
+    """A kernel whose parent came from kernel_pool's fork server is under the grader too."""
+    from perflab.grading.self_check import grading_run
+
+    server = ["python", "-c", "from perflab.grading.kernel_pool import _main; _main()"]
+    assert grading_run(environ={}, commands=[["bash"], server]) != ""
+    assert grading_run(environ={}, commands=[["python", "-c", "print(1)"]]) == ""
