@@ -123,12 +123,9 @@ def _close_all(
     if type(expected) is dict:
         if type(got) is not dict:
             return f"expected a dict of numbers, got {show(got)}"
-        for key in expected:
-            if key not in got:
-                return f"key {key!r} is missing"
-        for key in got:
-            if key not in expected:
-                return f"key {key!r} should not be there"
+        mismatch = _key_mismatch(got, expected)
+        if mismatch is not None:
+            return mismatch
         for key in expected:
             found = _close_all(got[key], expected[key], rel_tol, abs_tol, tolerance)
             if found is not None:
@@ -232,15 +229,23 @@ def _rule(got: Any, rule: dict[str, Any], abs_tol: float) -> tuple[bool, str]:
     return False, f"the check's rule {rule.get('rule')!r} is unknown"
 
 
+def _key_mismatch(got: dict[Any, Any], expected: dict[Any, Any], where: str = "") -> str | None:
+    """The first key missing from ``got`` or extra in it, in words, or None."""
+    for key in expected:
+        if key not in got:
+            return f"key {key!r}{where} is missing"
+    for key in got:
+        if key not in expected:
+            return f"key {key!r}{where} should not be there"
+    return None
+
+
 def _first_difference(got: Any, expected: Any, where: str = "") -> str | None:
     """Where two plain values first differ, in words ('key "b": got 3'), or None."""
     if type(got) is dict and type(expected) is dict:
-        for key in expected:
-            if key not in got:
-                return f"key {key!r}{where} is missing"
-        for key in got:
-            if key not in expected:
-                return f"key {key!r}{where} should not be there"
+        mismatch = _key_mismatch(got, expected, where)
+        if mismatch is not None:
+            return mismatch
         for key in expected:
             found = _first_difference(got[key], expected[key], f" (in {key!r}{where})")
             if found is not None:
