@@ -15,13 +15,15 @@ second throwaway uid (the grader runs as root) or with every capability dropped 
 namespace, where the worker is root of its own). A kernel can then neither rewrite the
 saved notebook or the result nor reach the worker's memory or descriptors.
 
-The engine differs from papermill's stock one in five ways, each for a known trap:
+The engine differs from papermill's stock one in six ways, each for a known trap or cost:
 errors don't stop the run (every exercise gets graded); a cell over its timeout is
 interrupted (KeyboardInterrupt) so later cells still run, and given up on if the
 interrupt is ignored; a dead kernel is recorded in the notebook metadata (papermill
 only raises, and its saved notebook shows no error anywhere); output past a byte cap is
-dropped (check records have a budget of the same size of their own); and the kernel
-talks over IPC sockets in the run's folder, not TCP.
+dropped (check records have a budget of the same size of their own); the kernel
+talks over IPC sockets in the run's folder, not TCP; and the kernel is killed, not asked
+to exit, once the last cell is done (it is thrown away: nothing it would do at exit
+counts).
 """
 
 from __future__ import annotations
@@ -85,13 +87,16 @@ class _Outputs:
         os.replace(staged, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
 
     def write_notebook(self, nb: Any, path: Any, *args: Any, **kwargs: Any) -> None:
-        """papermill's ``write_ipynb``, for the output notebook (others go to papermill)."""
-        import nbformat
+        """papermill's ``write_ipynb``, for the output notebook (others go to papermill).
 
+        papermill saves the notebook at every cell's start and end, so the saved state
+        is never more than a cell behind when a run is cut short. The runner alone reads
+        this file: it is written as compact JSON (the C encoder, no copy, no line
+        splitting), a tenth of the CPU of ``nbformat.writes`` and as valid an ipynb."""
         if Path(str(path)).name != "output.ipynb" or str(Path(str(path)).parent) != self.folder:
             _ORIGINAL_WRITE[0](nb, path, *args, **kwargs)
             return
-        self.last_notebook = nbformat.writes(nb)  # type: ignore[no-untyped-call]
+        self.last_notebook = json.dumps(nb, ensure_ascii=False)
         self.write("output.ipynb", self.last_notebook)
 
 
@@ -269,6 +274,10 @@ def _make_engine() -> Any:
                 log_output=False,
                 stdout_file=None,
                 stderr_file=None,
+                # Every output is in once the last cell is done; the kernel is thrown
+                # away, so it is killed rather than asked to exit (saves its atexit hooks
+                # and interpreter teardown, about 0.2 CPU-s a run).
+                shutdown_kernel="immediate",
             )
             return Client(nb_man, **final_kwargs).execute()
 

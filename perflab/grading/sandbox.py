@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from perflab.grading import mounts
+
 __all__ = [
     "MODES",
     "Confined",
@@ -269,14 +271,6 @@ class Confined:
         return path
 
 
-def _mount(*args: str) -> bool:
-    exe = shutil.which("mount") or "/bin/mount"
-    done = subprocess.run(
-        [exe, *args], capture_output=True, check=False, stdin=subprocess.DEVNULL, timeout=20
-    )
-    return done.returncode == 0
-
-
 def _set_limits(jail: dict[str, Any], dropping_uid: bool) -> list[str]:
     """setrlimit the run's memory, CPU time, file size and (with a uid of its own) processes."""
     try:
@@ -316,7 +310,7 @@ def _hide_home(home: str, keep: list[str], scratch: str) -> bool:
     the paths inside it the run needs, such as a Python installed there (pyenv)."""
     inside = _outermost(k for k in keep if k == home or k.startswith(home.rstrip("/") + "/"))
     staged = _stage(inside, scratch, "keep")
-    if staged is None or not _mount("-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", home):
+    if staged is None or not mounts.tmpfs(home, "size=1m,mode=0755"):
         return False
     return _bind_back(staged)
 
@@ -329,7 +323,7 @@ def _cover_tmp(scratch: str, keep: list[str]) -> bool:
     if staged is None:
         return False
     # --rbind carries the staged mounts along, so they are still reachable under /tmp.
-    if not _mount("--rbind" if staged else "--bind", scratch, "/tmp"):
+    if not mounts.bind(scratch, "/tmp", recursive=bool(staged)):
         return False
     moved = [(os.path.join("/tmp", os.path.relpath(st, scratch)), p) for st, p in staged]
     return _bind_back(moved)
@@ -347,7 +341,7 @@ def _stage(paths: list[str], scratch: str, prefix: str) -> list[tuple[str, str]]
     for i, path in enumerate(paths):
         stage = os.path.join(scratch, f".{prefix}{i}")
         os.makedirs(stage, exist_ok=True)
-        if not _mount("--bind", path, stage):
+        if not mounts.bind(path, stage):
             return None
         staged.append((stage, path))
     return staged
@@ -358,10 +352,10 @@ def _bind_back(staged: list[tuple[str, str]]) -> bool:
     ok = True
     for stage, path in staged:
         os.makedirs(path, exist_ok=True)
-        ok = ok and _mount("--bind", stage, path) and _mount("-o", "remount,bind,ro", path)
+        ok = ok and mounts.bind(stage, path) and mounts.remount_readonly(path)
         # Read-only first, so the stage is harmless even if it can't be detached at once.
-        ok = _mount("-o", "remount,bind,ro", stage) and ok
-        _mount_off(stage, lazy=True)
+        ok = mounts.remount_readonly(stage) and ok
+        mounts.unmount(stage, lazy=True)
         with contextlib.suppress(OSError):
             os.rmdir(stage)
     return ok
@@ -369,13 +363,7 @@ def _bind_back(staged: list[tuple[str, str]]) -> bool:
 
 def cover(folder: str) -> bool:
     """Mount an empty read-only tmpfs over ``folder`` (in this mount namespace)."""
-    return _mount("-t", "tmpfs", "-o", "ro,size=16k,mode=0555", "tmpfs", folder)
-
-
-def _mount_off(path: str, lazy: bool = False) -> None:
-    exe = shutil.which("umount") or "/bin/umount"
-    args = [exe, "-l", path] if lazy else [exe, path]
-    subprocess.run(args, capture_output=True, check=False, timeout=20)
+    return mounts.tmpfs(folder, "size=16k,mode=0555", readonly=True)
 
 
 def confine(jail: dict[str, Any]) -> Confined:
@@ -420,19 +408,17 @@ def confine(jail: dict[str, Any]) -> Confined:
         if _cover_tmp(scratch, list(jail.get("keep", []))):
             root = "/tmp"
             if os.path.isdir("/var/tmp"):
-                _mount("--bind", os.path.join(scratch, "tmp"), "/var/tmp")
+                mounts.bind(os.path.join(scratch, "tmp"), "/var/tmp")
             if os.path.isdir("/dev/shm"):
-                _mount("-t", "tmpfs", "-o", "size=64m,mode=1777", "tmpfs", "/dev/shm")
+                mounts.tmpfs("/dev/shm", "size=64m,mode=1777")
         else:
             missing.append("temporary folders are not redirected into the run's folder")
         for folder in jail.get("hide", []):
-            if os.path.isdir(folder) and not _mount(
-                "-t", "tmpfs", "-o", "ro,size=16k,mode=0555", "tmpfs", folder
-            ):
+            if os.path.isdir(folder) and not cover(folder):
                 missing.append(f"the reference solutions in {folder} are readable")
         for folder in jail.get("readonly", []):
             if os.path.isdir(folder) and not (
-                _mount("--bind", folder, folder) and _mount("-o", "remount,bind,ro", folder)
+                mounts.bind(folder, folder) and mounts.remount_readonly(folder)
             ):
                 missing.append(f"{folder} is writable")
     elif scratch:
