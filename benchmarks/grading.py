@@ -18,13 +18,15 @@ each:
 The machine is shared, so wall times are inflated by other load: the table reports CPU
 seconds (user + system of every process the grading started, reaped) per notebook, split
 by process: the grading process itself; the workers (Python start, imports, papermill);
-what the workers start besides the kernel (the sandbox's ``mount`` commands); the
-kernels (their start, about half a CPU-second each, and the notebook's cells); and, of
-all that, the reference runs' share. The split comes from a ``sitecustomize`` put on ``PYTHONPATH``
-that logs each process's CPU when it exits. The room time for 30 learners x 15
-exercises is computed, not measured: (450 x the learner CPU per notebook + 15 x seeds x
-the CPU of one reference run) / the machine's cores, that is with both cores kept busy
-and nothing else running.
+the kernels (their start, about half a CPU-second each, and the notebook's cells, with
+any process a cell started); and, of all that, the reference runs' share. The split
+comes from a ``sitecustomize`` put on ``PYTHONPATH`` that logs each process's CPU when it
+exits: a worker logs its own and its reaped kernel's (a kernel is killed at the end of
+its run, so it never logs itself). The room time for 30 learners x every
+exercise (16) is computed, not measured: (30 x 16 x the learner CPU per notebook + 16 x
+seeds x the CPU of one reference run) / the machine's cores, that is with both cores kept
+busy and nothing else running. ``--learners 30`` grades such a room for real: its wall
+time is then the measured figure.
 
 ``--trim-imports`` is kept for older command lines: the workers block ``rfc3987_syntax``
 themselves now (``perflab.grading.kernel_pool.skip_slow_imports``).
@@ -236,7 +238,6 @@ def read_log(log: Path) -> list[dict[str, Any]]:
 PARTS = (
     "grading process",
     "workers (start, imports, papermill)",
-    "sandbox commands (mount ...)",
     "kernels (start and cells)",
 )
 
@@ -248,12 +249,11 @@ def split_cpu(lines: list[dict[str, Any]], grader: float) -> dict[str, dict[str,
     for line in lines:
         role = "reference" if line["role"] == "reference" else "learner"
         part = out[role]
-        if line["kind"] == "kernel":
-            part["kernels (start and cells)"] += line["self"]
-            part["sandbox commands (mount ...)"] -= line["self"]  # counted in the worker's
-        elif line["kind"] == "worker":
+        if line["kind"] == "worker":
             part["workers (start, imports, papermill)"] += line["self"]
-            part["sandbox commands (mount ...)"] += line["children"]
+            # the worker's only child is its kernel (killed at the end, so it can't log
+            # itself), with whatever the notebook started
+            part["kernels (start and cells)"] += line["children"]
         elif line["kind"] == "server":  # imports once, for every run after
             out["learner"]["workers (start, imports, papermill)"] += line["self"]
     return out
@@ -310,7 +310,8 @@ def grade(mode: Mode, room: Path, args: argparse.Namespace, log: Path) -> list[A
     reference_cpu = sum(parts["reference"].values())
     per_ref = reference_cpu / refs if refs else 0.0
     cores = os.cpu_count() or 1
-    room_cpu = 450 * learner_cpu / notebooks + 15 * mode.seeds * per_ref
+    exercises = len(list((ROOT / "solutions").glob("*.ipynb")))
+    room_cpu = 30 * exercises * learner_cpu / notebooks + exercises * mode.seeds * per_ref
     mode.figures = {
         "notebooks": notebooks,
         "wall_s": round(wall, 1),
@@ -325,8 +326,9 @@ def grade(mode: Mode, room: Path, args: argparse.Namespace, log: Path) -> list[A
         },
         "reference_cpu_s_per_notebook": round(reference_cpu / notebooks, 3),
         "cpu_s_per_reference_run": round(per_ref, 2),
-        "room_30x15_cpu_s": round(room_cpu, 0),
-        "room_30x15_min_on_all_cores": round(room_cpu / cores / 60, 1),
+        "exercises": exercises,
+        "room_30_cpu_s": round(room_cpu, 0),
+        "room_30_min_on_all_cores": round(room_cpu / cores / 60, 1),
         "passed_notebooks": sum(rep.passed for rep in reports),
         "ungraded_notebooks": sum(
             any(r.status is Status.UNGRADED for r in rep.results) for rep in reports
@@ -413,12 +415,12 @@ def main() -> None:
             *(f"{m.figures['cpu_s_per_reference_run']:.2f}" for m in modes),
         ),
         (
-            "30 x 15 room: CPU-s (computed)",
-            *(f"{m.figures['room_30x15_cpu_s']:.0f}" for m in modes),
+            f"30 x {modes[0].figures['exercises']} room: CPU-s (computed)",
+            *(f"{m.figures['room_30_cpu_s']:.0f}" for m in modes),
         ),
         (
-            f"30 x 15 room: minutes = CPU-s / {os.cpu_count()} cores",
-            *(f"{m.figures['room_30x15_min_on_all_cores']:.1f}" for m in modes),
+            f"30 x {modes[0].figures['exercises']} room: minutes = CPU-s / {os.cpu_count()} cores",
+            *(f"{m.figures['room_30_min_on_all_cores']:.1f}" for m in modes),
         ),
         (
             "notebooks passed / ungraded",
