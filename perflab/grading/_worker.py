@@ -464,6 +464,16 @@ def main(argv: list[str]) -> int:
     spec["hide_outputs"] = bool(confined.root)  # a mount namespace of the run's own
     guard = _Guard(_Outputs(str(spec_path.parent), (outside,)), spec)
     _GUARD[:] = [guard]
+    if (
+        spec.get("fork_kernel")
+        and mode == "pid-namespace"
+        and guard.kernel_uid is not None
+        and "ipykernel.kernelapp" in sys.modules  # forked from the warm fork server
+    ):
+        from perflab.grading import kernel_fork
+
+        # now: confined, still one thread, nothing of the run opened yet
+        kernel_fork.install(kernel_fork.Template())
     try:
         result = run(spec)
         result["not_enforced"] = [*confined.not_enforced, *guard.not_enforced]

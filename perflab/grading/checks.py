@@ -41,9 +41,11 @@ __all__ = [
 MIME_TYPE = "application/vnd.perflab.check+json"
 """The MIME type of a check record in a cell's outputs."""
 
-#: Set by ``perflab check`` in the reference solution's run only: records there carry
-#: the expected value, which the grader compares the learner's answers with.
-_REFERENCE_RUN = os.environ.get("PERFLAB_CHECK_ROLE") == "reference"
+#: In the reference solution's run only (``PERFLAB_CHECK_ROLE=reference``, set by
+#: ``perflab check``), records carry the expected value, which the grader compares the
+#: learner's answers with. None: read the environment at each check (a graded kernel
+#: may have imported this module before its environment was set); tests set a bool.
+_REFERENCE_RUN: bool | None = None
 _REPR_MAX = 200
 _sink: list[dict[str, Any]] | None = None
 _seq = 0
@@ -185,7 +187,9 @@ def _emit(
             )
             status = "passed" if passed else "failed"
             detail += str(record.pop("shown", ""))
-            if _REFERENCE_RUN:
+            if _REFERENCE_RUN or (
+                _REFERENCE_RUN is None and os.environ.get("PERFLAB_CHECK_ROLE") == "reference"
+            ):
                 record["expected"] = want
     if status == "failed":
         detail += _crash_note()

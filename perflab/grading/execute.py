@@ -221,6 +221,8 @@ def execute(
         "output_cap": options.output_cap_bytes,
         "start_timeout": round(options.start_timeout_s),
         "interrupt_grace": options.interrupt_grace_s,
+        # the kernel forked from the fork server's warm template (perflab.grading.kernel_fork)
+        "fork_kernel": os.environ.get("PERFLAB_CHECK_FORK_KERNEL", "1") != "0",
         "jail": {
             "scratch": str(scratch),
             "mount": isolation.mode == "pid-namespace",

@@ -182,7 +182,9 @@ def _serve(control: socket.socket) -> None:
     """The server's loop: one forked run per request, until the grader closes the socket."""
     import gc
 
-    for name in WARM_MODULES:
+    from perflab.grading import kernel_fork
+
+    for name in (*WARM_MODULES, *kernel_fork.WARM_MODULES):  # the kernel's too
         with contextlib.suppress(ImportError):
             __import__(name)
     with contextlib.suppress(Exception):  # the kernel provisioners' entry points, read once
