@@ -352,7 +352,12 @@ def main() -> None:
         help="weights of the three kinds of copy (default 0.5 0.3 0.2)",
     )
     parser.add_argument("--timeout", type=float, default=60.0, help="per-cell timeout (s)")
-    parser.add_argument("--only", choices=("before", "after"), help="grade the room one way only")
+    parser.add_argument(
+        "--only",
+        choices=("before", "after", "scratch"),
+        help="grade the room one way only ('scratch': one seed, references first, but every "
+        "worker and kernel started from scratch, as in a non-root pod)",
+    )
     parser.add_argument("--trim-imports", action="store_true", help="(kept; now the default)")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
@@ -361,6 +366,8 @@ def main() -> None:
         Mode("before", seeds=2, fork_server=False, references_first=False),
         Mode("after", seeds=1, fork_server=True, references_first=True),
     ]
+    if args.only == "scratch":
+        modes.append(Mode("scratch", seeds=1, fork_server=False, references_first=True))
     modes = [m for m in modes if args.only in (None, m.name)]
     base = Path(
         tempfile.mkdtemp(prefix="perflab-bench-", dir="/run" if os.geteuid() == 0 else None)

@@ -11,8 +11,9 @@ it puts what it writes out of the kernel's reach (:class:`_Outputs`): it opens i
 folder (``output.ipynb``, ``result.json``) by a descriptor and covers the folder's path
 with an empty read-only mount, makes itself non-dumpable (no ``/proc/<pid>/fd`` or
 ptrace for a process without ``CAP_SYS_PTRACE``), and starts the kernel either as a
-second throwaway uid (the grader runs as root) or with every capability dropped (a user
-namespace, where the worker is root of its own). A kernel can then neither rewrite the
+second throwaway uid (the grader runs as root; forked from a warm template when the
+worker was forked from the fork server, see ``perflab.grading.kernel_fork``) or with
+every capability dropped (a user namespace, where the worker is root of its own). A kernel can then neither rewrite the
 saved notebook or the result nor reach the worker's memory or descriptors.
 
 The engine differs from papermill's stock one in six ways, each for a known trap or cost:

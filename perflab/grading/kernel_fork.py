@@ -233,7 +233,7 @@ def install(template: Template) -> None:
     """
     from jupyter_client.provisioning import local_provisioner
 
-    original = local_provisioner.launch_kernel
+    original = local_provisioner.launch_kernel  # type: ignore[attr-defined]
 
     def launch_kernel(cmd: list[str], **kw: Any) -> Any:
         uid = kw.get("user")
@@ -243,4 +243,4 @@ def install(template: Template) -> None:
         env = {str(k): str(v) for k, v in (kw.get("env") or os.environ).items()}
         return template.launch(cmd, env, str(kw.get("cwd") or os.getcwd()), uid)
 
-    local_provisioner.launch_kernel = launch_kernel
+    local_provisioner.launch_kernel = launch_kernel  # type: ignore[attr-defined,assignment]

@@ -12,8 +12,11 @@ lesson applied to the grader: one process, started clean, imports the worker's m
 and then only forks. For each run it forks a child that makes a new PID and mount
 namespace and forks the run's worker into it as process 1, exactly as
 ``unshare --pid --fork --kill-child --mount-proc`` does for a worker started from
-scratch. The worker then confines itself and starts the learner's kernel, a fresh
-``python -m ipykernel_launcher`` process, as before. Nothing of one run is in another:
+scratch. The worker then confines itself and starts the learner's kernel, a process of
+the run's own: forked from a template of the server's warm state when the kernel gets a
+throwaway uid (:mod:`perflab.grading.kernel_fork`, which is why the server imports the
+kernel's modules too), else a fresh ``python -m ipykernel_launcher``. Nothing of one run
+is in another:
 
 * the server never runs a notebook, reads a result or holds a secret: it is started
   with the kernel's environment (an allowlist, :func:`perflab.grading.environment.

@@ -42,7 +42,7 @@ def _call(source: str | None, target: str, fstype: str | None, flags: int, data:
         return None if text is None else os.fsencode(text)
 
     try:
-        return _libc().mount(raw(source), raw(target), raw(fstype), flags, raw(data)) == 0
+        return bool(_libc().mount(raw(source), raw(target), raw(fstype), flags, raw(data)) == 0)
     except (OSError, AttributeError):  # no libc, or no mount in it (not Linux)
         return False
 
@@ -78,6 +78,6 @@ def make_private(target: str) -> bool:
 def unmount(path: str, lazy: bool = False) -> bool:
     """``umount PATH`` (``umount -l`` when ``lazy``: detached now, freed when unused)."""
     try:
-        return _libc().umount2(os.fsencode(path), MNT_DETACH if lazy else 0) == 0
+        return bool(_libc().umount2(os.fsencode(path), MNT_DETACH if lazy else 0) == 0)
     except (OSError, AttributeError):
         return False
