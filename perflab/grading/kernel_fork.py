@@ -115,12 +115,14 @@ class Template:
 
     def __init__(self) -> None:
         read_end, write_end = os.pipe()
+        ready_read, ready_write = os.pipe()
         pid = os.fork()
         if pid == 0:  # the template
             code = 1
             try:
                 os.close(write_end)
-                code = _wait_and_become_kernel(read_end)
+                os.close(ready_read)
+                code = _wait_and_become_kernel(read_end, ready_write)
             except BaseException:  # noqa: BLE001 - into the worker's log, as a kernel would
                 import traceback
 
@@ -128,6 +130,11 @@ class Template:
             finally:
                 os._exit(code)
         os.close(read_end)
+        os.close(ready_write)
+        # the provisioner signals the kernel's process group: it must be the template's
+        # own before anyone can ask for it (EOF: the template died first)
+        os.read(ready_read, 1)
+        os.close(ready_read)
         self.pid = pid
         self._pipe: int | None = write_end
 
@@ -153,11 +160,13 @@ def runs_here(argv: list[str]) -> bool:
     return argv[:3] == [sys.executable, "-m", "ipykernel_launcher"]
 
 
-def _wait_and_become_kernel(pipe: int) -> int:
+def _wait_and_become_kernel(pipe: int, ready: int) -> int:
     """In the template: wait for the launch, then run the kernel; the exit code."""
+    os.setsid()  # a process group of its own: the provisioner signals the group
+    os.write(ready, b"1")
+    os.close(ready)
     os.closerange(3, pipe)
     os.closerange(pipe + 1, 65536)
-    os.setsid()  # a process group of its own: the provisioner signals the group
     chunks = []
     while chunk := os.read(pipe, 1 << 16):
         chunks.append(chunk)

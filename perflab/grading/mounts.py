@@ -37,7 +37,9 @@ def _libc() -> Any:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _call(source: str | None, target: str, fstype: str | None, flags: int, data: str | None) -> bool:
+def _call(
+    source: str | None, target: str, fstype: str | None, flags: int, data: str | None
+) -> bool:
     def raw(text: str | None) -> bytes | None:
         return None if text is None else os.fsencode(text)
 

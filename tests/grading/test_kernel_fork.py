@@ -112,6 +112,8 @@ def test_forked_kernels_can_be_turned_off_and_match_kernels_started_from_scratch
 
 def test_an_unused_template_exits_when_its_pipe_closes() -> None:
     template = kernel_fork.Template()
+    # ready when made: its process group is its own, never this process's
+    assert os.getpgid(template.pid) == template.pid != os.getpgid(0)
     template.close()
     _, status = os.waitpid(template.pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
