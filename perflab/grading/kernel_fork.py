@@ -138,11 +138,16 @@ class Template:
         self.pid = pid
         self._pipe: int | None = write_end
 
-    def launch(self, argv: list[str], env: dict[str, str], cwd: str, uid: int) -> ForkedKernel:
-        """Make the template the kernel ``argv`` names, as ``uid``, in ``cwd`` with ``env``."""
+    def launch(
+        self, argv: list[str], env: dict[str, str], cwd: str, uid: int, gid: int | None = None
+    ) -> ForkedKernel:
+        """Make the template the kernel ``argv`` names, as ``uid`` (and group ``gid``,
+        default the same number), in ``cwd`` with ``env``."""
         if self._pipe is None:
             raise RuntimeError("this template has been used or closed")
-        data = json.dumps({"argv": argv, "env": env, "cwd": cwd, "uid": uid}).encode()
+        group = uid if gid is None else gid
+        launch = {"argv": argv, "env": env, "cwd": cwd, "uid": uid, "gid": group}
+        data = json.dumps(launch).encode()
         with os.fdopen(self._pipe, "wb") as pipe:
             self._pipe = None
             pipe.write(data)
@@ -174,7 +179,7 @@ def _wait_and_become_kernel(pipe: int, ready: int) -> int:
     if not chunks:  # the worker closed the pipe: not needed
         return 0
     launch = json.loads(b"".join(chunks))
-    _take_identity(int(launch["uid"]))
+    _take_identity(int(launch["uid"]), int(launch["gid"]))
     _fresh_process_state(launch["env"], launch["cwd"])
     import runpy
 
@@ -183,10 +188,10 @@ def _wait_and_become_kernel(pipe: int, ready: int) -> int:
     return 0
 
 
-def _take_identity(uid: int) -> None:
-    """Become ``uid`` (its own group, no others), as ``Popen(user=, group=, extra_groups=[])``."""
+def _take_identity(uid: int, gid: int) -> None:
+    """Become ``uid`` in group ``gid`` and no other, as ``Popen(user=, group=, extra_groups=[])``."""
     os.setgroups([])
-    os.setresgid(uid, uid, uid)
+    os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
     if os.geteuid() == 0 or os.getegid() == 0:
         raise PermissionError("the kernel is still root after setuid")
@@ -250,6 +255,8 @@ def install(template: Template) -> None:
             template.close()
             return original(cmd, **kw)
         env = {str(k): str(v) for k, v in (kw.get("env") or os.environ).items()}
-        return template.launch(cmd, env, str(kw.get("cwd") or os.getcwd()), uid)
+        gid = kw.get("group")
+        cwd = str(kw.get("cwd") or os.getcwd())
+        return template.launch(cmd, env, cwd, uid, gid if isinstance(gid, int) else None)
 
     local_provisioner.launch_kernel = launch_kernel  # type: ignore[attr-defined,assignment]
