@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from perflab.grading import execute, kernel_pool, sandbox
+from perflab.grading import kernel_pool, sandbox
 from perflab.grading.reference import ReferenceCache
 from perflab.grading.runner import CheckOptions, check_notebook
 
@@ -48,15 +48,6 @@ atexit.register(lambda: None if _served else _os._exit(3))
 def pooled(monkeypatch: pytest.MonkeyPatch) -> None:
     """test_kill's driver with the fork server in place."""
     monkeypatch.setattr(test_kill, "DRIVER", POOLED + test_kill.DRIVER)
-
-
-@pytest.fixture
-def installed() -> Any:
-    """The fork server, in this process, for one test."""
-    before = kernel_pool.install(execute)
-    yield kernel_pool._SERVER
-    kernel_pool.uninstall(execute, before)
-    kernel_pool.shutdown()
 
 
 def test_ids_written_by_the_kernel_kill_nothing_with_forked_workers(

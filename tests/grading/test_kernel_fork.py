@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from perflab.grading import execute, kernel_fork, kernel_pool, sandbox
+from perflab.grading import kernel_fork, kernel_pool, sandbox
 from perflab.grading.reference import ReferenceCache
 from perflab.grading.runner import CheckOptions, check_notebook
 
@@ -49,15 +49,6 @@ PROBE = (
     ")\n"
     "raise RuntimeError('FACTS' + json.dumps(facts) + 'END')"
 )
-
-
-@pytest.fixture
-def installed() -> Any:
-    """The fork server, in this process, for one test."""
-    before = kernel_pool.install(execute)
-    yield kernel_pool._SERVER
-    kernel_pool.uninstall(execute, before)
-    kernel_pool.shutdown()
 
 
 def _facts(tmp_path: Path, seeds: tuple[int, ...] = (3,)) -> list[dict[str, Any]]:
