@@ -46,7 +46,9 @@ class Lab:
     root: Path
 
     def open(self, rel: str) -> str:
-        return f"{self.url}/lab/tree/{rel}?token={self.token}"
+        # ``reset``: a fresh workspace, so the tabs an earlier test opened are not
+        # restored beside this one (a locator could pick a cell in a tab about to hide)
+        return f"{self.url}/lab/tree/{rel}?reset&token={self.token}"
 
 
 def _free_port() -> int:
