@@ -191,13 +191,8 @@ def holds(
                 return f"item {i}{where}: {found}"
         return None
     if type(left) is dict:
-        if type(right) is dict:
-            for key in right:
-                if key not in left:
-                    return f"key {key!r}{where} is missing"
-            for key in left:
-                if key not in right:
-                    return f"key {key!r}{where} should not be there"
+        if type(right) is dict and (mismatch := _key_mismatch(left, right, where)):
+            return mismatch
         for key, a in left.items():
             b = right[key] if type(right) is dict else right
             found = holds(a, op, b, abs_tol, "", reveal)
