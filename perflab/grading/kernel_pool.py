@@ -49,6 +49,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from perflab.grading import mounts
 from perflab.grading.slow_imports import SLOW_UNUSED_MODULES, skip_slow_imports
 
 __all__ = [
@@ -86,8 +87,6 @@ WARM_MODULES = (
 _WORKER = "perflab.grading._worker"
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWPID = 0x20000000
-_MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
-_MS_REC, _MS_PRIVATE = 0x4000, 1 << 18
 _PR_SET_PDEATHSIG = 1
 
 
@@ -112,11 +111,8 @@ def _run_worker(request: dict[str, Any], log_fd: int, libc: Any) -> int:
     """In process 1 of the run's new PID namespace: become the worker and run it."""
     _check(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     # as unshare --mount-proc: a /proc of this namespace, private to this mount namespace
-    _check(libc.mount(b"none", b"/proc", None, _MS_REC | _MS_PRIVATE, None), "mount /proc private")
-    _check(
-        libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None),
-        "mount proc",
-    )
+    _check(0 if mounts.make_private("/proc") else -1, "mount /proc private")
+    _check(0 if mounts.proc("/proc") else -1, "mount proc")
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(log_fd, 1)
@@ -155,7 +151,7 @@ def _parent_of_run(request: dict[str, Any], run_sock: socket.socket, log_fd: int
     os.setsid()
     _check(libc.unshare(_CLONE_NEWPID | _CLONE_NEWNS), "unshare")
     # as unshare(1): no mount made in the run propagates back out of it
-    _check(libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "mount / private")
+    _check(0 if mounts.make_private("/") else -1, "mount / private")
     pid = os.fork()
     if pid == 0:
         code = 1

@@ -3,7 +3,8 @@
 Each call is what a ``mount`` or ``umount`` command line of util-linux would do, without
 starting the command: a grading run makes about twenty of them, before its kernel
 starts. Every function returns True when the kernel accepted the call, False otherwise
-(the sandbox then reports what it could not enforce); none raises.
+(the sandbox then reports what it could not enforce; ``ctypes.get_errno()`` says why);
+none raises.
 
 Flag values are the kernel's (``<sys/mount.h>``); they are the same on every Linux
 architecture.
@@ -75,6 +76,11 @@ def remount_readonly(path: str) -> bool:
 def make_private(target: str) -> bool:
     """``mount --make-rprivate TARGET``: no mount under it propagates out, or in."""
     return _call("none", target, None, MS_REC | MS_PRIVATE, None)
+
+
+def proc(target: str = "/proc") -> bool:
+    """``mount -t proc -o nosuid,nodev,noexec proc TARGET``: the processes of this PID namespace."""
+    return _call("proc", target, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
 
 
 def unmount(path: str, lazy: bool = False) -> bool:
