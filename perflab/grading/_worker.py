@@ -13,8 +13,9 @@ with an empty read-only mount, makes itself non-dumpable (no ``/proc/<pid>/fd`` 
 ptrace for a process without ``CAP_SYS_PTRACE``), and starts the kernel either as a
 second throwaway uid (the grader runs as root; forked from a warm template when the
 worker was forked from the fork server, see ``perflab.grading.kernel_fork``) or with
-every capability dropped (a user namespace, where the worker is root of its own). A kernel can then neither rewrite the
-saved notebook or the result nor reach the worker's memory or descriptors.
+every capability dropped (a user namespace, where the worker is root of its own). A
+kernel can then neither rewrite the saved notebook or the result nor reach the worker's
+memory or descriptors.
 
 The engine differs from papermill's stock one in six ways, each for a known trap or cost:
 errors don't stop the run (every exercise gets graded); a cell over its timeout is
@@ -93,7 +94,8 @@ class _Outputs:
         papermill saves the notebook at every cell's start and end, so the saved state
         is never more than a cell behind when a run is cut short. The runner alone reads
         this file: it is written as compact JSON (the C encoder, no copy, no line
-        splitting), a tenth of the CPU of ``nbformat.writes`` and as valid an ipynb."""
+        splitting), as valid an ipynb as ``nbformat.writes`` makes and much cheaper
+        (the worker's CPU per run fell from about 0.35 to 0.2 s with it)."""
         if Path(str(path)).name != "output.ipynb" or str(Path(str(path)).parent) != self.folder:
             _ORIGINAL_WRITE[0](nb, path, *args, **kwargs)
             return
