@@ -99,8 +99,9 @@ def _libc() -> Any:
     return ctypes.CDLL(None, use_errno=True)
 
 
-def _check(result: int, what: str) -> None:
-    if result != 0:
+def _check(result: int | bool, what: str) -> None:
+    """Raise OSError (with errno) unless a libc call returned 0 or a mounts call True."""
+    if not (result if isinstance(result, bool) else result == 0):
         import ctypes
 
         err = ctypes.get_errno()
@@ -111,8 +112,8 @@ def _run_worker(request: dict[str, Any], log_fd: int, libc: Any) -> int:
     """In process 1 of the run's new PID namespace: become the worker and run it."""
     _check(libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl")
     # as unshare --mount-proc: a /proc of this namespace, private to this mount namespace
-    _check(0 if mounts.make_private("/proc") else -1, "mount /proc private")
-    _check(0 if mounts.proc("/proc") else -1, "mount proc")
+    _check(mounts.make_private("/proc"), "mount /proc private")
+    _check(mounts.proc("/proc"), "mount proc")
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(log_fd, 1)
@@ -151,7 +152,7 @@ def _parent_of_run(request: dict[str, Any], run_sock: socket.socket, log_fd: int
     os.setsid()
     _check(libc.unshare(_CLONE_NEWPID | _CLONE_NEWNS), "unshare")
     # as unshare(1): no mount made in the run propagates back out of it
-    _check(0 if mounts.make_private("/") else -1, "mount / private")
+    _check(mounts.make_private("/"), "mount / private")
     pid = os.fork()
     if pid == 0:
         code = 1

@@ -1,9 +1,12 @@
-"""skip_slow_imports: the grader's processes start without rfc3987_syntax, and lose nothing."""
+"""kernel_pool: the grader's processes start without rfc3987_syntax and lose nothing
+(skip_slow_imports); a failed step of a run's set-up raises."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+
+import pytest
 
 SCRIPT = """
 import sys
@@ -44,3 +47,14 @@ def test_an_already_imported_module_is_left_alone() -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
     assert out == "[] True"
+
+
+def test_a_refused_mount_or_libc_call_raises_with_its_errno() -> None:
+    """The run's set-up stops on a failed step: a mounts call's False, a libc call's -1."""
+    from perflab.grading.kernel_pool import _check
+
+    for refused in (False, -1):
+        with pytest.raises(OSError, match="mount / private"):
+            _check(refused, "mount / private")
+    _check(True, "ok")
+    _check(0, "ok")
